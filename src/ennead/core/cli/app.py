@@ -1,0 +1,150 @@
+"""Root Typer app: ``ennead ls | env | version | tour`` and ``ennead <system> <verb>``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="ennead",
+    help="Nine research systems as installable, tested, scalable software.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")] = False,
+) -> None:
+    from ennead.core.logging import setup_logging
+
+    setup_logging(logging.DEBUG if verbose else logging.INFO)
+
+
+@app.command()
+def version() -> None:
+    """Print the ennead version."""
+    from ennead import __version__
+
+    print(__version__)
+
+
+@app.command("ls")
+def list_components(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """List systems, LM backends and metrics."""
+    from ennead.core.catalog import catalog
+
+    data = catalog()
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for kind, rows in data.items():
+        table = Table(title=kind, title_justify="left")
+        table.add_column("name")
+        table.add_column("about")
+        for row in rows:
+            table.add_row(row["name"], row.get("summary", ""))
+        if not rows:
+            table.add_row("(none yet)", "")
+        console.print(table)
+
+
+@app.command()
+def env(
+    prepare: Annotated[
+        bool, typer.Option("--prepare", help="Convert embedded assets into the cache if needed.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show versions, embedded assets (found / prepared) and the compute device."""
+    from ennead.core.envinfo import environment_report
+
+    report = environment_report(prepare=prepare)
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]ennead[/bold] {report['ennead']}  python {report['python']}")
+    console.print(f"device: {report['device']}")
+    console.print(f"cache: {report['cache']}")
+    pk = Table(title="packages", title_justify="left")
+    pk.add_column("package")
+    pk.add_column("version")
+    for name, ver in report["packages"].items():
+        pk.add_row(name, ver)
+    console.print(pk)
+    at = Table(title="embedded assets", title_justify="left")
+    for col in ("asset", "found", "prepared", "detail"):
+        at.add_column(col)
+    for row in report["assets"]:
+        at.add_row(
+            row["name"],
+            "yes" if row["found"] else "no",
+            "yes" if row["prepared"] else "no",
+            row["detail"],
+        )
+    console.print(at)
+
+
+@app.command()
+def tour(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Run folder (default runs/tour-<time>).")
+    ] = None,
+    systems: Annotated[
+        list[str] | None, typer.Option("--system", "-s", help="Only these systems.")
+    ] = None,
+) -> None:
+    """Run every system's demo on its tiny/embedded config and write one report (md + html)."""
+    from ennead.core.tour import run_tour
+
+    result = run_tour(out, only=systems)
+    print(f"report: {result['markdown']}")
+    print(f"html:   {result['html']}")
+
+
+def _mount_systems() -> None:
+    """Add each registered system's sub-app; failures to import one must not break the rest."""
+    from ennead.core.errors import EnneadError
+    from ennead.core.logging import get_logger
+    from ennead.core.registry import load_target
+    from ennead.core.systems import get_system, systems
+
+    for name in systems.names():
+        try:
+            spec = get_system(name)
+            sub = load_target(spec.cli)
+        except (ImportError, EnneadError, AttributeError, TypeError) as exc:
+            get_logger(__name__).debug("system %s not mounted: %s", name, exc)
+            continue
+        app.add_typer(sub, name=name, help=spec.summary)
+
+
+_mount_systems()
+
+
+def main() -> None:
+    from ennead.core.errors import EnneadError
+
+    try:
+        app()
+    except EnneadError as exc:
+        from rich.console import Console
+
+        Console(stderr=True).print(f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False)
+        raise SystemExit(2) from None
