@@ -1,0 +1,1 @@
+"""Metrics (a registry with golden-value tests) and hierarchical aggregation."""

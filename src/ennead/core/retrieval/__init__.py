@@ -1,0 +1,1 @@
+"""Embedders, BM25 and a FAISS dense index over JSONL corpora."""
