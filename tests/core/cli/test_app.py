@@ -1,0 +1,45 @@
+import json
+
+from typer.testing import CliRunner
+
+from ennead import __version__
+from ennead.core.cli.app import app
+
+runner = CliRunner()
+
+
+def test_version():
+    res = runner.invoke(app, ["version"])
+    assert res.exit_code == 0
+    assert res.stdout.strip() == __version__
+
+
+def test_ls_json_lists_backends_and_metrics():
+    res = runner.invoke(app, ["ls", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    backends = {r["name"] for r in data["backends"]}
+    assert {"smollm2", "hf", "tiny", "openai", "vllm"} <= backends
+    metrics = {r["name"] for r in data["metrics"]}
+    assert {"exact_match", "substring_accuracy", "token_f1", "rouge_l", "accuracy"} <= metrics
+    assert "systems" in data
+
+
+def test_ls_table():
+    res = runner.invoke(app, ["ls"])
+    assert res.exit_code == 0
+    assert "smollm2" in res.stdout
+
+
+def test_env_json_reports_assets():
+    res = runner.invoke(app, ["env", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    names = {a["name"] for a in data["assets"]}
+    assert {"smollm2", "minilm"} <= names
+    assert data["packages"]["pydantic"]
+
+
+def test_unknown_command_fails():
+    res = runner.invoke(app, ["nosuchverb"])
+    assert res.exit_code != 0
