@@ -43,7 +43,9 @@ def test_unknown_key_names_key_and_allowed(tmp_path: Path):
 
 
 def test_unknown_top_level_override_lists_allowed():
-    with pytest.raises(ConfigError, match=r"unknown key 'sed'.*allowed keys: name, optim, seed, tags"):
+    with pytest.raises(
+        ConfigError, match=r"unknown key 'sed'.*allowed keys: name, optim, seed, tags"
+    ):
         load_config(Demo, None, ["sed=1"])
 
 

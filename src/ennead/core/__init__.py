@@ -1,4 +1,4 @@
-"""Shared foundation of ennead: registries, configs, runs, assets, backends, retrieval, training, eval.
+"""Shared foundation: registries, configs, runs, assets, backends, retrieval, training, eval.
 
 Nothing here imports a system package; systems import core.
 """

@@ -48,7 +48,7 @@ def validation_to_config_error(
 ) -> ConfigError:
     lines = []
     for err in exc.errors():
-        loc = [p for p in err["loc"]]
+        loc = list(err["loc"])
         key = ".".join(str(p) for p in loc) or "(root)"
         if err["type"] == "extra_forbidden":
             allowed = _allowed_at(cls, loc)
@@ -115,7 +115,9 @@ def preset_path(package: str, name: str) -> Path:
     path = Path(str(base / f"{name}.yaml"))
     if not path.exists():
         known = sorted(p.stem for p in Path(str(base)).glob("*.yaml"))
-        raise ConfigError(f"unknown preset {name!r} for {package}; known presets: {', '.join(known)}")
+        raise ConfigError(
+            f"unknown preset {name!r} for {package}; known presets: {', '.join(known)}"
+        )
     return path
 
 

@@ -17,7 +17,8 @@ def device_summary() -> str:
     if torch.cuda.is_available():
         names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
         return f"cuda: {', '.join(names)} (torch {torch.__version__})"
-    return f"cpu: {os.cpu_count()} cores, {torch.get_num_threads()} torch threads (torch {torch.__version__})"
+    threads = torch.get_num_threads()
+    return f"cpu: {os.cpu_count()} cores, {threads} torch threads (torch {torch.__version__})"
 
 
 def environment_report(prepare: bool = False) -> dict[str, Any]:

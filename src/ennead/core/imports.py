@@ -9,7 +9,7 @@ from ennead.core.errors import MissingExtraError
 
 
 def require(module: str, extra: str, purpose: str | None = None) -> ModuleType:
-    """Import ``module`` or raise :class:`MissingExtraError` naming ``pip install 'ennead[extra]'``."""
+    """Import ``module`` or raise MissingExtraError naming ``pip install 'ennead[extra]'``."""
     try:
         return importlib.import_module(module)
     except ImportError as exc:

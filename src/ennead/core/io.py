@@ -34,7 +34,9 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> Path:
-    return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+    return atomic_write_text(
+        path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n"
+    )
 
 
 def iter_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
@@ -49,7 +51,9 @@ def iter_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(f"invalid JSON ({exc.msg} at column {exc.colno})", path, lineno) from None
+                raise DataError(
+                    f"invalid JSON ({exc.msg} at column {exc.colno})", path, lineno
+                ) from None
             if not isinstance(obj, dict):
                 raise DataError(f"expected a JSON object, got {type(obj).__name__}", path, lineno)
             yield obj

@@ -49,9 +49,7 @@ def progress_enabled() -> bool:
     return sys.stderr.isatty() and is_rank_zero()
 
 
-def progress(
-    iterable: Iterable[T], total: int | None = None, desc: str = "working"
-) -> Iterator[T]:
+def progress(iterable: Iterable[T], total: int | None = None, desc: str = "working") -> Iterator[T]:
     """Iterate with a rich progress bar on a TTY at rank 0; plain iteration otherwise."""
     if not progress_enabled():
         yield from iterable

@@ -59,10 +59,10 @@ class Registry(Generic[T]):
             if self._frozen:
                 raise EnneadError(f"the {self.kind} registry is frozen; cannot add {name!r}")
             existing = self._targets.get(name)
-            if existing is not None and existing is not target and existing != target:
-                # A lazy string being replaced by the object it points to is fine.
-                if not (isinstance(existing, str) and not isinstance(target, str)):
-                    raise EnneadError(f"{self.kind} {name!r} is already registered")
+            # A lazy string being replaced by the object it points to is fine.
+            replacing_lazy = isinstance(existing, str) and not isinstance(target, str)
+            if existing is not None and existing != target and not replacing_lazy:
+                raise EnneadError(f"{self.kind} {name!r} is already registered")
             self._targets[name] = target
             self._meta.setdefault(name, {}).update(meta)
         return None

@@ -96,9 +96,11 @@ class RunDir:
         if manifest_path.exists():
             if not resume:
                 raise StageError(f"{run.path} already holds a run; pick another folder")
-            old = (run.path / "config.yaml").read_text(encoding="utf-8") if (
-                run.path / "config.yaml"
-            ).exists() else None
+            old = (
+                (run.path / "config.yaml").read_text(encoding="utf-8")
+                if (run.path / "config.yaml").exists()
+                else None
+            )
             if config_text is not None and old is not None and old != config_text:
                 raise StageError(
                     f"{run.path} holds a run made with a different config; resume needs the same "

@@ -32,5 +32,7 @@ systems: Registry[Any] = Registry("system", "ennead.systems")
 def get_system(name: str) -> SystemSpec:
     spec = systems.get(name)
     if not isinstance(spec, SystemSpec):
-        raise TypeError(f"system {name!r} did not register a SystemSpec (got {type(spec).__name__})")
+        raise TypeError(
+            f"system {name!r} did not register a SystemSpec (got {type(spec).__name__})"
+        )
     return spec

@@ -73,8 +73,9 @@ def foundation_demo(run: RunDir) -> dict[str, Any]:
     return {
         "title": "Foundation: embedded defaults",
         "summary": (
-            f"{ready}/{len(rows)} embedded assets prepared. SmolLM2-135M-Instruct loaded from the cache "
-            f"in {load_s:.2f} s and answered {len(prompts)} questions in one batch in {gen_s:.2f} s; "
+            f"{ready}/{len(rows)} embedded assets prepared. SmolLM2-135M-Instruct loaded from the "
+            f"cache in {load_s:.2f} s and answered {len(prompts)} questions in one batch in "
+            f"{gen_s:.2f} s; "
             "MiniLM dense retrieval found the paraphrased passage for "
             f"{sum(hits)}/{len(hits)} queries."
         ),
@@ -88,24 +89,6 @@ def foundation_demo(run: RunDir) -> dict[str, Any]:
         "images": [],
         "tables": [table],
     }
-
-
-def _sections_to_tree(sections: list[dict[str, Any]]) -> dict[str, Any]:
-    """Cross-system hierarchy: toolkit -> system -> task -> metric, normalised by own baselines."""
-    tree: dict[str, Any] = {}
-    for sec in sections:
-        if sec.get("error"):
-            continue
-        base = sec.get("baselines") or {}
-        tasks = {}
-        for task, metrics in (sec.get("tasks") or {}).items():
-            leaves = {}
-            for metric, value in metrics.items():
-                b = (base.get(task) or {}).get(metric)
-                leaves[metric] = {"score": float(value), "baseline": None if b is None else float(b)}
-            tasks[task] = leaves
-        tree[sec["name"]] = tasks
-    return tree
 
 
 def run_tour(
@@ -153,15 +136,10 @@ def run_tour(
             sub.finish(status="failed")
         section["name"] = name
         sections.append(section)
-    tree = _sections_to_tree(sections)
-    from ennead.core.tour_report import render_html, render_markdown
+    from ennead.core.io import atomic_write_json
+    from ennead.core.tour_report import build_report
 
-    md = run.path / "report.md"
-    html = run.path / "report.html"
-    from ennead.core.io import atomic_write_json, atomic_write_text
-
-    atomic_write_text(md, render_markdown(sections, tree))
-    atomic_write_text(html, render_html(sections, tree))
+    md, html = build_report(sections, run.path).write(run.path, "report")
     atomic_write_json(run.path / "sections.json", sections)
     failed = [s["name"] for s in sections if s.get("error")]
     run.finish(status="failed" if failed else "finished", failed=failed)

@@ -146,5 +146,7 @@ def main() -> None:
     except EnneadError as exc:
         from rich.console import Console
 
-        Console(stderr=True).print(f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False)
+        Console(stderr=True).print(
+            f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False
+        )
         raise SystemExit(2) from None
