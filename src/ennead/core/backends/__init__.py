@@ -10,13 +10,29 @@ from typing import Any
 from ennead.core.registry import Registry
 
 backends: Registry[Any] = Registry("backend")
-backends.register("smollm2", "ennead.core.backends.hf:SmolLM2Backend",
-                  summary="SmolLM2-135M-Instruct, the embedded default (CPU-friendly)")  # fmt: skip
-backends.register("hf", "ennead.core.backends.hf:HFBackend",
-                  summary="any local transformers folder, optional LoRA adapter")  # fmt: skip
-backends.register("tiny", "ennead.core.backends.tiny:TinyBackend",
-                  summary="small Llama built in-process with a word-level tokenizer (tests)")  # fmt: skip
-backends.register("openai", "ennead.core.backends.openai:OpenAIBackend",
-                  summary="any OpenAI-compatible HTTP server (vLLM, Ollama, llama.cpp server)")  # fmt: skip
-backends.register("vllm", "ennead.core.backends.vllm:VLLMBackend",
-                  summary="in-process vLLM engine (GPU extra)")  # fmt: skip
+for _name, _target, _summary in (
+    ("smollm2", "hf:SmolLM2Backend", "SmolLM2-135M-Instruct, the embedded default (CPU-friendly)"),
+    ("hf", "hf:HFBackend", "any local transformers folder, optional LoRA adapter"),
+    ("tiny", "tiny:TinyBackend", "small Llama built in-process with a word tokenizer (tests)"),
+    ("openai", "openai:OpenAIBackend", "OpenAI-compatible HTTP server (vLLM, Ollama, llama.cpp)"),
+    ("vllm", "vllm:VLLMBackend", "in-process vLLM engine (GPU extra)"),
+):
+    backends.register(_name, f"ennead.core.backends.{_target}", summary=_summary)
+
+
+def load_backend(config: Any = "smollm2", **overrides: Any) -> Any:
+    """Build a backend from a :class:`BackendConfig`, a dict or a registry name plus keywords.
+
+    >>> lm = load_backend("tiny", options={"texts": ["hello world"]})  # doctest: +SKIP
+    """
+    from ennead.core.backends.base import BackendConfig
+
+    if isinstance(config, str):
+        cfg = BackendConfig(name=config, **overrides)
+    elif isinstance(config, dict):
+        cfg = BackendConfig(**{**config, **overrides})
+    else:
+        cfg = config.model_copy(update=overrides) if overrides else config
+    cls = backends.get(cfg.name)
+    kwargs = cfg.model_dump(exclude={"name"})
+    return cls(**kwargs)

@@ -1,1 +1,1 @@
-"""DPO and SFT (our loss by default, TRL optional), LoRA via PEFT, checkpoints, accelerate launch."""
+"""DPO and SFT (own loss by default, TRL optional), LoRA via PEFT, checkpoints, accelerate."""
