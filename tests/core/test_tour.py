@@ -85,3 +85,13 @@ def test_normalised_tree_skips_leaves_without_baseline():
 def test_parse_markdown_table():
     assert parse_markdown_table("| x | y |\n|:-|-:|\n| 1 | 2 |") == [{"x": "1", "y": "2"}]
     assert parse_markdown_table("not a table") is None
+
+
+def test_foundation_demo_on_embedded_defaults(tmp_path: Path):
+    from ennead.core.tour import foundation_demo
+
+    section = foundation_demo(RunDir.create(tmp_path / "f"))
+    assert section["tasks"]["assets"]["prepared"] == 1.0
+    assert section["tasks"]["retrieval"]["hit@1"] >= 0.75
+    assert section["tasks"]["qa"]["substring_accuracy"] >= 1 / 3  # Paris at least
+    assert "Paris" in section["tables"][0]

@@ -91,6 +91,13 @@ def foundation_demo(run: RunDir) -> dict[str, Any]:
     }
 
 
+def _broken(name: str, exc: Exception) -> Any:
+    def demo(run: RunDir) -> dict[str, Any]:
+        raise RuntimeError(f"system {name!r} cannot be loaded: {type(exc).__name__}: {exc}")
+
+    return demo
+
+
 def run_tour(
     out: str | Path | None = None, only: Sequence[str] | None = None, foundation: bool = True
 ) -> dict[str, Any]:
@@ -109,7 +116,11 @@ def run_tour(
     if foundation and not only:
         jobs.append(("foundation", foundation_demo))
     for name in names:
-        spec = get_system(name)
+        try:
+            spec = get_system(name)
+        except Exception as exc:  # a broken plugin is reported as a failed section
+            jobs.append((name, _broken(name, exc)))
+            continue
         if spec.demo:
             jobs.append((name, spec.demo))
     for name, demo in jobs:

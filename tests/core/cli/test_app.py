@@ -43,3 +43,16 @@ def test_env_json_reports_assets():
 def test_unknown_command_fails():
     res = runner.invoke(app, ["nosuchverb"])
     assert res.exit_code != 0
+
+
+def test_main_turns_ennead_errors_into_exit_2(monkeypatch, capsys):
+    import pytest
+
+    from ennead.core.cli import app as app_module
+
+    monkeypatch.setattr("sys.argv", ["ennead", "tour", "--system", "nosuch[sys]"])
+    with pytest.raises(SystemExit) as info:
+        app_module.main()
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown system 'nosuch[sys]'" in err

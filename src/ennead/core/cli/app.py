@@ -145,8 +145,8 @@ def main() -> None:
         app()
     except EnneadError as exc:
         from rich.console import Console
+        from rich.text import Text
 
-        Console(stderr=True).print(
-            f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False
-        )
+        # Text, not markup: messages quote user input that may contain [brackets].
+        Console(stderr=True).print(Text("error: ", style="bold red") + Text(str(exc)))
         raise SystemExit(2) from None

@@ -119,12 +119,12 @@ def _run_loop(
         micro = [local[i : i + cfg.batch_size] for i in range(0, len(local), cfg.batch_size)]
         for s in range(done_in_epoch, steps_per_epoch):
             group = micro[s * cfg.grad_accumulation : (s + 1) * cfg.grad_accumulation]
-            tot_loss, tot_stats = 0.0, {}
+            tot_loss, tot_stats = 0.0, dict[str, float]()
             for j, idx in enumerate(group):
                 batch = {k: v.to(acc.device) for k, v in collate_fn(idx).items()}
-                last = j == len(group) - 1
                 # no gradient all-reduce until the last micro-batch of the step
-                ctx = contextlib.nullcontext() if last or world == 1 else acc.no_sync(model)
+                sync = j == len(group) - 1 or world == 1
+                ctx = contextlib.nullcontext() if sync else acc.no_sync(model)
                 with ctx:
                     loss, stats = step_fn(model, idx, batch)
                     acc.backward(loss / len(group))
