@@ -1,8 +1,9 @@
 """Prompts of the DDR pipeline (structure of the reference code, our wording) and token budgets.
 
-Generation: ``Background:`` + the kept passages, a blank line, then the task prompt (``Q: ... A:`` for
-open QA). Rollouts and training use the same prompt (the reference code drops few-shot demos at train
-time; we do not copy that mismatch). Knowledge refinement: a YES/NO relevance judgement of one passage.
+Generation: ``Background:`` + the kept passages, a blank line, then the task prompt (``Q: ... A:``
+for open QA). Rollouts and training use the same prompt (the reference code drops few-shot demos at
+train time; we do not copy that mismatch). Knowledge refinement: a YES/NO relevance judgement of
+one passage.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def task_prompt(question: str, style: str = "qa") -> str:
 def fit_passages(
     passages: Sequence[str], budget: int, count: Counter, truncate: Truncator, sep: str = "\n"
 ) -> list[str]:
-    """Keep passages in order until ``budget`` tokens; the last one is cut to fit, the rest dropped."""
+    """Passages in order up to ``budget`` tokens; the last one is cut to fit, the rest dropped."""
     out: list[str] = []
     used = 0
     for p in passages:

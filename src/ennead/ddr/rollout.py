@@ -2,9 +2,10 @@
 
 Gen stage: per question, sample over temperatures x loops x {without documents ("raw"), with
 documents ("aug")}, reward each final answer, chosen = a best candidate, rejected = a worst one.
-Tie rule of the reference code: among the best, prefer a *raw* candidate as chosen; if the chosen is
-raw, prefer an *aug* candidate among the worst as rejected. Groups whose candidates all score the same
-give no pair and are counted as dropped. The training prompt is always the with-documents prompt.
+Tie rule of the reference code: among the best, prefer a *raw* candidate as chosen; if the chosen
+is raw, prefer an *aug* candidate among the worst as rejected. Groups whose candidates all score
+the same give no pair and are counted as dropped. The training prompt is always the with-documents
+prompt.
 
 KR stage: per passage, the (trained) generator answers from that passage alone; passages leading to
 the best answer become (YES > NO) pairs, those leading to the worst become (NO > YES) pairs.
@@ -45,7 +46,7 @@ class PairStats:
 def choose_pair(
     cands: Sequence[Candidate], rng: random.Random, prefer_raw: bool = True
 ) -> tuple[Candidate, Candidate] | None:
-    """(chosen, rejected) by the reference tie rule, or None when every candidate scores the same."""
+    """(chosen, rejected) by the reference tie rule; None when all candidates score the same."""
     if not cands:
         return None
     hi = max(c.score for c in cands)

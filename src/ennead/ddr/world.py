@@ -1,10 +1,10 @@
 """A seeded synthetic world for controlled DDR experiments (generated in about a second).
 
-Entities have facts over three relations with one-word answers. The corpus holds a *true* passage per
-fact, *distractor* passages about other entities and *counterfactual* passages that state a wrong
-value (knowledge conflict). The generator is pre-trained to know a subset of facts closed-book
-(parametric knowledge) and to read answers from passages (so, like real RAG models, the vanilla
-generator trusts its documents). Test questions fall into four scenarios:
+Entities have facts over three relations with one-word answers. The corpus holds a *true* passage
+per fact, *distractor* passages about other entities and *counterfactual* passages that state a
+wrong value (knowledge conflict). The generator is pre-trained to know a subset of facts closed-
+book (parametric knowledge) and to read answers from passages (so, like real RAG models, the
+vanilla generator trusts its documents). Test questions fall into four scenarios:
 
 - ``known_clean``: the generator knows the fact and the true passage is retrieved;
 - ``unknown_clean``: it does not know the fact; the true passage is retrieved (it must read);
