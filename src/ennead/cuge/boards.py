@@ -1,0 +1,281 @@
+"""Leaderboards: full, lite, per-dataset and custom boards, with CSV/Markdown/HTML exports.
+
+A board is a :class:`BoardSpec` (selection, weights, aggregator, completeness) applied to a list
+of :class:`Entry` (one per submission: raw dataset scores plus metadata). Ranking is by the index,
+ties broken by the earlier submission, as the spec's pseudocode says. ``strict`` completeness
+leaves out entries that lack a selected dataset; ``lenient`` scores them on what they have and
+marks them incomplete.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field
+
+from ennead.core.config import BaseConfig, validation_to_config_error
+from ennead.core.errors import ConfigError
+from ennead.core.eval.report import Report
+from ennead.core.io import atomic_write_text
+from ennead.cuge.benchmark import Benchmark
+from ennead.cuge.scoring import Layout, MatrixScorer, RawScores, Selection, drill_down
+
+Rule = Literal["mean", "weighted", "harmonic", "geometric"]
+
+
+class BoardSpec(BaseConfig):
+    """A board: which datasets, how they weigh, how levels combine."""
+
+    name: str = Field("full", description="Board title.")
+    capabilities: list[str] = Field(default_factory=list, description="Keep these capabilities.")
+    tasks: list[str] = Field(default_factory=list, description="Keep these tasks.")
+    datasets: list[str] = Field(default_factory=list, description="Keep these datasets.")
+    labels: dict[str, list[str]] = Field(
+        default_factory=dict, description="Keep datasets carrying one of these label values."
+    )
+    lite: bool = Field(False, description="Keep only the lite datasets (one per capability).")
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="Weights of capability/task/dataset ids (rule weighted)."
+    )
+    aggregator: Rule = Field(
+        "mean", description="mean (documented), weighted, harmonic, geometric."
+    )
+    completeness: Literal["strict", "lenient"] = Field(
+        "strict", description="strict: drop entries missing a dataset; lenient: mark them."
+    )
+
+    def selection(self) -> Selection:
+        return Selection.make(self.capabilities, self.tasks, self.datasets, self.labels,
+                              self.lite, self.weights)  # fmt: skip
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> BoardSpec:
+        from pydantic import ValidationError
+
+        from ennead.core.config import read_yaml
+
+        try:
+            return cls.model_validate(read_yaml(path))
+        except ValidationError as exc:
+            raise validation_to_config_error(cls, exc, str(path)) from None
+
+    @classmethod
+    def preset(cls, name: str) -> BoardSpec:
+        if name == "full":
+            return cls(name="full")
+        if name == "lite":
+            return cls(name="lite", lite=True)
+        raise ConfigError(f"unknown board {name!r}; use full, lite, a dataset id or a YAML file")
+
+
+@dataclass
+class Entry:
+    """One submission on a board."""
+
+    id: str
+    model: str
+    raw: dict[str, dict[str, float]]
+    org: str = ""
+    date: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BoardRow:
+    rank: int | None
+    entry: Entry
+    index: float
+    index_raw: float | None
+    capabilities: dict[str, tuple[float | None, float | None]]  # id -> (raw, normalised)
+    tasks: dict[str, tuple[float | None, float | None]]
+    datasets: dict[str, tuple[float | None, float | None]]
+    complete: bool
+    missing: list[str]
+
+
+@dataclass
+class Board:
+    spec: BoardSpec
+    layout: Layout
+    rows: list[BoardRow]
+    excluded: list[tuple[str, list[str]]]  # (entry id, missing datasets) left out by strict
+
+    @property
+    def capability_ids(self) -> list[str]:
+        return [c for c, _, _ in self.layout.hierarchy()]
+
+    def drill_down(self, entry_id: str) -> Any:
+        row = next((r for r in self.rows if r.entry.id == entry_id), None)
+        if row is None:
+            raise ConfigError(f"no entry {entry_id!r} on board {self.spec.name!r}")
+        return drill_down(self.layout, row.entry.raw, self.spec.aggregator, not row.complete)
+
+    # -- exports ----------------------------------------------------------------------------
+    def table(self, level: str = "capability") -> list[dict[str, Any]]:
+        """One dict per row: rank, model, org, date, per-node raw and normalised, index."""
+        out = []
+        for r in self.rows:
+            row: dict[str, Any] = {"rank": r.rank, "model": r.entry.model, "org": r.entry.org,
+                                   "date": r.entry.date, "submission": r.entry.id}  # fmt: skip
+            nodes = {"capability": r.capabilities, "task": r.tasks, "dataset": r.datasets}[level]
+            for node, (raw, norm) in nodes.items():
+                row[f"{node} raw"] = _round(raw, 2)
+                row[f"{node} norm"] = _round(norm, 2)
+            row["index"] = _round(r.index, 2)
+            row["complete"] = r.complete
+            out.append(row)
+        return out
+
+    def to_csv(self, level: str = "capability") -> str:
+        rows = self.table(level)
+        buf = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        return buf.getvalue()
+
+    def display_rows(self) -> list[dict[str, Any]]:
+        """As the site shows it: ``raw (normalised)`` per capability, integer index."""
+        out = []
+        for r in self.rows:
+            row: dict[str, Any] = {"rank": r.rank if r.rank is not None else "-",
+                                   "model": r.entry.model, "org": r.entry.org,
+                                   "date": r.entry.date}  # fmt: skip
+            for cap in self.capability_ids:
+                raw, norm = r.capabilities.get(cap, (None, None))
+                row[cap] = "" if norm is None else f"{raw:.2f} ({norm:.0f})"
+            row["index"] = f"{r.index:.0f}" + ("" if r.complete else " *")
+            out.append(row)
+        return out
+
+    def report(self, drill: int = 3) -> Report:
+        bench = self.layout.bench
+        rep = Report(
+            f"CUGE board: {self.spec.name}",
+            f"{bench.spec.title or bench.name} {bench.version}; "
+            f"aggregator {self.spec.aggregator}; completeness {self.spec.completeness}; "
+            f"selection: {self.spec.selection().describe()}",
+        )
+        rep.paragraph(
+            "Each cell is the raw score (normalised score, baseline = 100). The index is the "
+            f"{self.spec.aggregator} of the capability scores, each the {self.spec.aggregator} "
+            "of its tasks, each of its datasets."
+        )
+        rep.table(self.display_rows(), caption="Leaderboard")
+        notes = []
+        if any(not r.complete for r in self.rows):
+            notes.append("* incomplete: scored on the datasets it has (lenient board).")
+        if self.excluded:
+            notes.append(
+                "Left out (strict board, missing datasets): "
+                + "; ".join(f"{e} lacks {', '.join(m)}" for e, m in self.excluded)
+            )
+        if self.layout.unnormalised:
+            notes.append(
+                "Reported raw only (no baseline score): " + ", ".join(self.layout.unnormalised)
+            )
+        for n in notes:
+            rep.paragraph(n)
+        rep.heading("Datasets")
+        rep.table(self.table("dataset"), caption="Raw and normalised score per dataset")
+        for r in self.rows[:drill]:
+            rep.heading(f"Drill-down: {r.entry.model} ({r.entry.id})", 3)
+            rep.aggregation(self.drill_down(r.entry.id))
+        return rep
+
+    def to_markdown(self) -> str:
+        return self.report().to_markdown()
+
+    def to_html(self) -> str:
+        return self.report().to_html()
+
+    def write(self, folder: str | Path, stem: str = "board") -> dict[str, str]:
+        folder = Path(folder)
+        md, page = self.report().write(folder, stem)
+        csv_path = atomic_write_text(folder / f"{stem}.csv", self.to_csv())
+        return {"markdown": str(md), "html": str(page), "csv": str(csv_path)}
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+def _nan_none(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def build_board(
+    bench: Benchmark, baselines: RawScores, entries: Sequence[Entry], spec: BoardSpec | None = None
+) -> Board:
+    """Score ``entries`` on the board ``spec`` and rank them."""
+    spec = spec or BoardSpec()
+    layout = Layout.build(bench, baselines, spec.selection())
+    scorer = MatrixScorer(layout, spec.aggregator)
+    scored = scorer.score([e.raw for e in entries])
+    rows, excluded = [], []
+    for i, entry in enumerate(entries):
+        missing = [d for j, d in enumerate(scored.datasets) if math.isnan(scored.dataset[i, j])]
+        complete = not missing
+        if (not complete and spec.completeness == "strict") or math.isnan(scored.index[i]):
+            excluded.append((entry.id, missing))
+            continue
+
+        def pairs(ids: list[str], raw: Any, norm: Any, i: int = i) -> dict[str, Any]:
+            return {k: (_nan_none(raw[i, j]), _nan_none(norm[i, j])) for j, k in enumerate(ids)}
+
+        rows.append(BoardRow(
+            None, entry, float(scored.index[i]), _nan_none(scored.index_raw[i]),
+            pairs(scored.capabilities, scored.capability_raw, scored.capability),
+            pairs(scored.tasks, scored.task_raw, scored.task),
+            pairs(scored.datasets, scored.dataset_raw, scored.dataset),
+            complete, missing,
+        ))  # fmt: skip
+    rows.sort(key=lambda r: (-r.index, r.entry.date, r.entry.id))
+    for rank, row in enumerate(rows, start=1):
+        row.rank = rank
+    return Board(spec, layout, rows, excluded)
+
+
+def dataset_board(bench: Benchmark, entries: Sequence[Entry], dataset: str) -> list[dict[str, Any]]:
+    """Per-dataset board: raw metric scores only (no baseline needed), best first."""
+    entry = bench.dataset(dataset)
+    keys = [m.key for m in entry.spec.metrics]
+    rows = []
+    for e in entries:
+        scores = e.raw.get(dataset)
+        if not scores:
+            continue
+        row: dict[str, Any] = {"model": e.model, "org": e.org, "date": e.date, "submission": e.id}
+        row.update({k: _round(scores.get(k), 2) for k in keys})
+        rows.append(row)
+    first = keys[0]
+    rows.sort(key=lambda r: (-(r[first] if r[first] is not None else -math.inf), r["date"]))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return [{"rank": r.pop("rank"), **r} for r in rows]
+
+
+def load_board_spec(value: str | Path | Mapping[str, Any] | None) -> BoardSpec:
+    """``full``/``lite``, a board-spec YAML path, or a mapping."""
+    if value is None:
+        return BoardSpec()
+    if isinstance(value, Mapping):
+        return BoardSpec.model_validate(dict(value))
+    text = str(value)
+    if text.endswith((".yaml", ".yml")) or Path(text).is_file():
+        return BoardSpec.from_yaml(text)
+    return BoardSpec.preset(text)
+
+
+def dump_board_spec(spec: BoardSpec) -> str:
+    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,1 @@
+"""Benchmark registries shipped as YAML (``cuge.yaml``: the paper's; ``standin.yaml``: offline)."""
