@@ -43,8 +43,9 @@ class KnowledgeRefiner:
 
     def __init__(self, lm: Any, need_n: int = 5, max_passage_tokens: int = 1024,
                  max_new_tokens: int = 8, presence_penalty: float = 1.0,
-                 chat: bool = True, style: str = "qa"):  # fmt: skip
+                 chat: bool = True, style: str = "qa", decision: str = "generate"):  # fmt: skip
         self.lm, self.need_n, self.max_passage_tokens = lm, need_n, max_passage_tokens
+        self.decision = decision
         self.params = SamplingParams(
             max_new_tokens=max_new_tokens, presence_penalty=presence_penalty
         )
@@ -72,9 +73,8 @@ class KnowledgeRefiner:
                     st["pos"] += len(chunk)
             if not todo:
                 break
-            outs = self.lm.generate([self.prompt(questions[i], p) for i, p in todo], self.params)
-            for (i, p), out in zip(todo, outs):
-                yes = says_yes(out[0].text)
+            verdicts = self._judge([self.prompt(questions[i], p) for i, p in todo])
+            for (i, p), yes in zip(todo, verdicts):
                 state[i]["judged"].append(yes)
                 if yes:
                     state[i]["kept"].append(p)
@@ -84,6 +84,16 @@ class KnowledgeRefiner:
             result.append(Judgement(list(passages[i]) if fell_back else st["kept"], st["judged"],
                                     fell_back))  # fmt: skip
         return result
+
+    def _judge(self, prompts: list[Any]) -> list[bool]:
+        if self.decision == "logprob":
+            # Small models rarely answer with a bare YES; comparing the two continuations'
+            # likelihoods reads the same decision from the logits.
+            sep = "" if self.chat else " "
+            pairs = [(p, sep + w) for p in prompts for w in ("YES", "NO")]
+            ll = self.lm.loglikelihood(pairs)
+            return [ll[2 * k] > ll[2 * k + 1] for k in range(len(prompts))]
+        return [says_yes(out[0].text) for out in self.lm.generate(prompts, self.params)]
 
     def refine(self, question: str, passages: Sequence[str]) -> Judgement:
         return self.refine_many([question], [passages])[0]

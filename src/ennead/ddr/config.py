@@ -1,0 +1,64 @@
+"""DDR configs. Field descriptions are the documentation (``ennead ddr config`` prints them)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ennead.core.config import BaseConfig
+
+
+class ModuleBackend(BaseConfig):
+    """Which LM runs a module (any core backend) and how its prompts are wrapped."""
+
+    backend: str = Field("smollm2", description="core backend: smollm2, hf, tiny, openai, vllm")
+    model: str | None = Field(None, description="model folder or served model name")
+    adapter: str | None = Field(None, description="LoRA adapter folder (hf, smollm2)")
+    device: str = Field("auto", description="auto, cpu, cuda")
+    batch_size: int = Field(16, ge=1, description="prompts per generation batch")
+    chat: bool = Field(True, description="wrap prompts in the model's chat template")
+    options: dict[str, Any] = Field(default_factory=dict, description="backend options")
+
+
+class RetrievalSettings(BaseConfig):
+    kind: Literal["given", "bm25", "dense"] = Field(
+        "given", description="given: passages come with each question; bm25/dense: search corpus"
+    )
+    corpus: str | None = Field(None, description="JSONL corpus (id, text) for bm25/dense")
+    index: str | None = Field(None, description="folder to save/load the index")
+    k: int = Field(10, ge=1, description="passages retrieved per question")
+    embedder: str = Field("minilm", description="embedder for dense retrieval")
+
+
+class KRSettings(BaseConfig):
+    enabled: bool = Field(True, description="judge passages with V_KR before generation")
+    need_n: int = Field(5, ge=1, description="stop judging once this many passages are kept")
+    max_passage_tokens: int = Field(1024, ge=8, description="passage cut for the judge prompt")
+    max_new_tokens: int = Field(8, ge=1)
+    presence_penalty: float = Field(1.0, ge=-2, le=2)
+    decision: Literal["generate", "logprob"] = Field(
+        "generate",
+        description="generate: keep if the reply contains YES (reference rule); logprob: keep if "
+        "YES is likelier than NO (robust for small models)",
+    )
+    module: ModuleBackend = Field(default_factory=ModuleBackend)
+
+
+class GenSettings(BaseConfig):
+    top_n: int = Field(5, ge=1, description="passages given to the generator")
+    passage_budget: int = Field(1024, ge=8, description="tokens for all passages together")
+    max_new_tokens: int = Field(32, ge=1)
+    presence_penalty: float = Field(1.0, ge=-2, le=2)
+    style: str = Field("qa", description="task prompt: qa, slot_filling, dialogue, ...")
+    module: ModuleBackend = Field(default_factory=ModuleBackend)
+
+
+class DDRConfig(BaseConfig):
+    """The RAG pipeline (retriever -> V_KR -> V_Gen) and DDR training."""
+
+    seed: int = Field(0, description="seed for sampling and training")
+    data_type: str = Field("qa", description="reward/metric: a dataset id (nq, marco, wow...)")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    kr: KRSettings = Field(default_factory=KRSettings)
+    gen: GenSettings = Field(default_factory=GenSettings)

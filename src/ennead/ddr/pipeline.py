@@ -1,0 +1,97 @@
+"""The RAG pipeline: retrieve (or take given passages) -> V_KR refines -> V_Gen answers -> score."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ennead.core.errors import DataError
+from ennead.ddr.config import DDRConfig, ModuleBackend
+from ennead.ddr.data import QARecord
+from ennead.ddr.modules import Generator, KnowledgeRefiner, top_passages
+from ennead.ddr.reward import reward_for
+
+
+class Prediction(BaseModel):
+    id: str
+    question: str
+    answer: str
+    passages: list[str] = Field(default_factory=list)
+    kept: int = 0
+    fell_back: bool = False
+    score: float | None = None
+    scenario: str | None = None
+
+
+def load_module_lm(m: ModuleBackend) -> Any:
+    from ennead.core.backends import load_backend
+
+    return load_backend(m.backend, model=m.model, adapter=m.adapter, device=m.device,
+                        batch_size=m.batch_size, options=dict(m.options))  # fmt: skip
+
+
+class RAGPipeline:
+    def __init__(self, cfg: DDRConfig, gen_lm: Any, kr_lm: Any | None = None,
+                 retriever: Any | None = None):  # fmt: skip
+        self.cfg = cfg
+        g, k = cfg.gen, cfg.kr
+        self.generator = Generator(gen_lm, g.top_n, g.passage_budget, g.max_new_tokens,
+                                   g.presence_penalty, g.module.chat, g.style)  # fmt: skip
+        self.refiner = None
+        if k.enabled:
+            self.refiner = KnowledgeRefiner(kr_lm if kr_lm is not None else gen_lm, k.need_n,
+                                            k.max_passage_tokens, k.max_new_tokens,
+                                            k.presence_penalty, k.module.chat, g.style,
+                                            k.decision)  # fmt: skip
+        self.retriever = retriever
+
+    def passages_for(self, records: Sequence[QARecord]) -> list[list[str]]:
+        if self.cfg.retrieval.kind == "given":
+            missing = [r.id for r in records if not r.passages]
+            if missing and self.refiner is not None:
+                raise DataError(
+                    f"{len(missing)} question(s) have no passages (first: {missing[0]!r}) and "
+                    "retrieval.kind is 'given'; add passages or set retrieval.kind to bm25/dense"
+                )
+            return [r.passages[: self.cfg.retrieval.k] for r in records]
+        hits = self.retriever.batch_search([r.question for r in records], self.cfg.retrieval.k)
+        return [[h.text for h in row] for row in hits]
+
+    def contexts(self, records: Sequence[QARecord]) -> tuple[list[list[str]], list[Any]]:
+        raw = self.passages_for(records)
+        if self.refiner is None:
+            return [p[: self.cfg.gen.top_n] for p in raw], [None] * len(records)
+        judged = self.refiner.refine_many([r.question for r in records], raw)
+        ctx = [top_passages(j.kept, p, self.cfg.gen.top_n) for j, p in zip(judged, raw)]
+        return ctx, judged
+
+    def predict(self, records: Sequence[QARecord]) -> list[Prediction]:
+        ctx, judged = self.contexts(records)
+        answers = self.generator.answer([r.question for r in records], ctx)
+        out = []
+        for r, c, j, a in zip(records, ctx, judged, answers):
+            s = None
+            if r.answers:
+                s = reward_for(r.data_type if r.data_type != "qa" else self.cfg.data_type)(
+                    a[0], r.answers
+                )
+            out.append(Prediction(id=r.id, question=r.question, answer=a[0], passages=c,
+                                  kept=len(j.kept) if j else len(c),
+                                  fell_back=bool(j and j.fell_back), score=s,
+                                  scenario=r.scenario))  # fmt: skip
+        return out
+
+
+def build_retriever(cfg: DDRConfig) -> Any:
+    if cfg.retrieval.kind == "given":
+        return None
+    from ennead.core.retrieval import RetrieverConfig
+    from ennead.core.retrieval import build_retriever as core_build
+
+    if not cfg.retrieval.corpus and not cfg.retrieval.index:
+        raise DataError(f"retrieval.kind={cfg.retrieval.kind!r} needs retrieval.corpus or .index")
+    r = cfg.retrieval
+    rc = RetrieverConfig(kind=r.kind, k=r.k, embedder=r.embedder, index_path=r.index)
+    return core_build(rc, cfg.retrieval.corpus)

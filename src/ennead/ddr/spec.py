@@ -1,0 +1,16 @@
+"""Registration of the DDR system (entry point ``ennead.systems``)."""
+
+from ennead.core.systems import SystemSpec
+
+SPEC = SystemSpec(
+    name="ddr",
+    summary="DDR: RAG pipeline (retriever, V_KR judge, V_Gen) with Differentiable Data Rewards",
+    cli="ennead.ddr.cli:app",
+    demo=None,  # the synthetic-world demo lands with the training stages
+    extra="ddr",
+    paper=(
+        "Li et al. RAG-DDR: Optimizing Retrieval-Augmented Generation Using Differentiable Data "
+        "Rewards. ICLR 2025, arXiv:2410.13509."
+    ),
+    tags=("rag", "dpo", "retrieval"),
+)

@@ -1,0 +1,85 @@
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from ennead.core.cli.app import app
+from ennead.core.config import load_config, preset_path
+from ennead.core.errors import ConfigError, DataError
+from ennead.ddr import DDR, DDRConfig
+from ennead.ddr.modules import KnowledgeRefiner
+
+from .test_blocks import ScriptedLM
+
+
+def test_presets_load_and_round_trip():
+    for name in ("tiny", "default", "paper"):
+        cfg = load_config(DDRConfig, name, package="ennead.ddr")
+        assert DDRConfig.model_validate(yaml.safe_load(cfg.to_yaml())) == cfg
+    assert load_config(DDRConfig, "paper", package="ennead.ddr").retrieval.k == 100
+    assert yaml.safe_load(preset_path("ennead.ddr", "tiny").read_text())["gen"]["top_n"] == 3
+
+
+def test_bad_key_named():
+    with pytest.raises(ConfigError, match=r"unknown key 'kr.need'.*did you mean 'need_n'"):
+        load_config(DDRConfig, "tiny", ["kr.need=3"], package="ennead.ddr")
+
+
+def test_logprob_decision_reads_likelihoods():
+    class LL(ScriptedLM):
+        def loglikelihood(self, pairs):
+            return [(-1.0 if ("good" in p) == (c.strip() == "YES") else -5.0) for p, c in pairs]
+
+    kr = KnowledgeRefiner(LL(lambda t, k: ""), need_n=5, chat=False, decision="logprob")
+    assert kr.refine("q", ["good a", "bad b", "good c"]).kept == ["good a", "good c"]
+
+
+def test_tiny_pipeline_end_to_end():
+    cfg = load_config(DDRConfig, "tiny", package="ennead.ddr")
+    ddr = DDR(cfg)
+    preds = ddr.predict(
+        [{"id": "q1", "question": "where does tovak live ?", "answers": ["mirel"],
+          "passages": ["tovak lives in mirel .", "bob plays the lute .", "x y z ."]}]
+    )  # fmt: skip
+    assert len(preds) == 1 and preds[0].id == "q1"
+    assert preds[0].score in (0.0, 1.0)
+    assert 1 <= len(preds[0].passages) <= 3
+
+
+def test_missing_passages_is_a_clear_error():
+    cfg = load_config(DDRConfig, "tiny", package="ennead.ddr")
+    with pytest.raises(DataError, match="have no passages"):
+        DDR(cfg).predict([{"question": "q?", "answers": ["a"]}])
+
+
+def test_cli_predict_from_file(tmp_path):
+    inp = tmp_path / "q.jsonl"
+    inp.write_text(json.dumps({"question": "who ?", "passages": ["ann is here ."],
+                               "answers": ["ann"]}) + "\n")  # fmt: skip
+    out = tmp_path / "p.jsonl"
+    res = CliRunner().invoke(app, ["ddr", "predict", "tiny", "-i", str(inp), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    row = json.loads(out.read_text())
+    assert row["question"] == "who ?" and "answer" in row
+    res = CliRunner().invoke(app, ["ddr", "config", "tiny", "--set", "gen.top_n=2"])
+    assert "top_n: 2" in res.stdout
+
+
+def test_cli_predict_bad_stdin():
+    res = CliRunner().invoke(app, ["ddr", "predict", "tiny"], input='{"question": \n')
+    assert res.exit_code != 0
+    assert "<stdin>:1" in str(res.exception)
+
+
+def test_bm25_retrieval_feeds_the_pipeline(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    docs = ["tovak lives in mirel .", "bob plays the lute .", "ann works for zorg ."]
+    corpus.write_text(
+        "".join(json.dumps({"id": str(i), "text": d}) + "\n" for i, d in enumerate(docs))
+    )
+    cfg = load_config(DDRConfig, "tiny", ["retrieval.kind=bm25", f"retrieval.corpus={corpus}",
+                                          "retrieval.k=1", "kr.enabled=false"],
+                      package="ennead.ddr")  # fmt: skip
+    pred = DDR(cfg).predict([{"question": "where does tovak live ?", "answers": ["mirel"]}])[0]
+    assert pred.passages == ["tovak lives in mirel ."]
