@@ -10,21 +10,29 @@ TEXTS = [
 
 
 def make_pairs():
+    """Four yes/no questions: the right answer is chosen, the other rejected."""
     pairs = []
-    for t in TEXTS:
-        q, a = t.split(" answer : ")
-        other = "no" if a == "yes" else "yes"
-        pairs.append({"prompt": q + " answer :", "chosen": " " + a, "rejected": " " + other})
+    for text in TEXTS:
+        question, answer = text.split(" answer : ")
+        other = "no" if answer == "yes" else "yes"
+        pairs.append({"prompt": question + " answer :", "chosen": answer, "rejected": other})
     return pairs
+
+
+def make_tiny(seed=0):
+    from ennead.core.backends.tiny_model import build_tiny_lm
+
+    return build_tiny_lm(TEXTS, seed=seed, hidden_size=32, num_layers=1, num_heads=2)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
 
 
 @pytest.fixture
 def tiny_lm():
-    from ennead.core.backends.tiny_model import build_tiny_lm
-
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
-    return build_tiny_lm(TEXTS, seed=0, hidden_size=32, num_layers=1, num_heads=2)
+    return make_tiny()
 
 
 @pytest.fixture

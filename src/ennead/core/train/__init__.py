@@ -1,12 +1,17 @@
 """DPO and SFT (own loss by default, TRL optional), LoRA via PEFT, checkpoints, accelerate.
 
 >>> from ennead.core.train import DPOConfig, train_dpo   # doctest: +SKIP
->>> result = train_dpo(model, tokenizer, pairs, DPOConfig(max_steps=10))
+>>> result = train_dpo(model, tokenizer, pairs, DPOConfig(max_steps=10, output_dir="out"))
+>>> result.final_loss, result.output_dir                  # doctest: +SKIP
+
+Importing this package does not import torch; the functions do when called.
 """
 
 from ennead.core.train.config import DPOConfig, LoraSettings, SFTConfig, TrainConfig
-from ennead.core.train.launcher import launch, launch_config, launch_configs
-from ennead.core.train.losses import dpo_loss, sequence_logps
+from ennead.core.train.data import check_examples, check_pairs
+from ennead.core.train.dpo import completion_logps, dpo_loss, sequence_logps
+from ennead.core.train.launcher import launch, launch_command, launch_config, launch_configs
+from ennead.core.train.lora import apply_lora, load_adapter, merge_lora, save_adapter
 from ennead.core.train.trainer import TrainResult, completion_nll, train_dpo, train_sft
 
 __all__ = [
@@ -15,11 +20,19 @@ __all__ = [
     "SFTConfig",
     "TrainConfig",
     "TrainResult",
+    "apply_lora",
+    "check_examples",
+    "check_pairs",
+    "completion_logps",
     "completion_nll",
     "dpo_loss",
     "launch",
+    "launch_command",
     "launch_config",
     "launch_configs",
+    "load_adapter",
+    "merge_lora",
+    "save_adapter",
     "sequence_logps",
     "train_dpo",
     "train_sft",

@@ -1,44 +1,76 @@
-"""TRL's DPOTrainer as an optional backend, configured from our typed DPOConfig."""
+"""TRL's DPOTrainer and SFTTrainer as an optional backend (``backend="trl"``).
+
+The trainer is configured from our typed config through ``to_trl()``. Prompts are left-truncated to
+``max_prompt_length`` here, on a token boundary, because TRL only keeps the start of long sequences.
+With LoRA on, TRL's reference is the adapter-disabled base model, as in ours.
+"""
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ennead.core.imports import require
 from ennead.core.runs import RunDir
-from ennead.core.train.config import DPOConfig
+from ennead.core.train.config import DPOConfig, SFTConfig, TrainConfig
+from ennead.core.train.data import truncate_prompt_text
+from ennead.core.train.lora import is_peft_model
+
+# TRL's metric names -> ours (as logged by the ennead loop)
+_RENAME = {"rewards/accuracies": "rewards/accuracy", "rewards/margins": "rewards/margin"}
+_KEEP = {
+    "loss", "learning_rate", "rewards/chosen", "rewards/rejected", "rewards/accuracy",
+    "rewards/margin", "logps/chosen", "logps/rejected", "mean_token_accuracy", "grad_norm",
+}  # fmt: skip
 
 
-def to_trl(cfg: DPOConfig, output_dir: str) -> Any:
-    """Our DPOConfig as ``trl.DPOConfig``; ``trl_overrides`` are passed through unchanged."""
-    trl = require("trl", "train", "the TRL DPO backend")
-    torch = require("torch", "lm")
-    kwargs: dict[str, Any] = {
-        "output_dir": output_dir,
-        "learning_rate": cfg.lr,
-        "weight_decay": cfg.weight_decay,
-        "per_device_train_batch_size": cfg.batch_size,
-        "gradient_accumulation_steps": cfg.grad_accumulation,
-        "num_train_epochs": cfg.epochs,
-        "max_steps": cfg.max_steps or -1,
-        "warmup_steps": cfg.warmup_steps,
-        "max_grad_norm": cfg.max_grad_norm or 0.0,
-        "max_length": cfg.max_length,
-        "beta": cfg.beta,
-        "label_smoothing": cfg.label_smoothing,
-        "seed": cfg.seed,
-        "logging_steps": cfg.logging_steps,
-        "save_strategy": "no",
-        "report_to": [],
-        "use_cpu": not torch.cuda.is_available(),
-        "bf16": cfg.mixed_precision == "bf16",
-        "fp16": cfg.mixed_precision == "fp16",
-        "disable_tqdm": True,
-    }
-    kwargs.update(cfg.trl_overrides)
-    return trl.DPOConfig(**kwargs)
+def _output(cfg: TrainConfig, run_dir: RunDir | None, kind: str) -> str:
+    if cfg.output_dir:
+        return cfg.output_dir
+    if run_dir is not None:
+        return str(run_dir.path / "train")
+    return tempfile.mkdtemp(prefix=f"ennead-trl-{kind}-")
+
+
+def _train(trainer: Any, out: str, tokenizer: Any, run_dir: RunDir | None, resume: bool) -> Any:
+    from ennead.core.train.trainer import TrainResult
+
+    transformers = require("transformers", "lm", "training")
+    last = transformers.trainer_utils.get_last_checkpoint(out) if resume else None
+    trainer.train(resume_from_checkpoint=last)
+    final = Path(out) / "final"
+    trainer.save_model(str(final))
+    if tokenizer is not None and trainer.accelerator.is_main_process:
+        tokenizer.save_pretrained(str(final))
+    history = []
+    for rec in trainer.state.log_history:
+        if "loss" not in rec or "step" not in rec:
+            continue  # the closing summary row has train_loss, not loss
+        row = {"step": float(rec["step"])}
+        for key, value in rec.items():
+            key = _RENAME.get(key, key)
+            if key in _KEEP and isinstance(value, (int, float)):
+                row["lr" if key == "learning_rate" else key] = float(value)
+        history.append(row)
+    if run_dir is not None and trainer.accelerator.is_main_process:
+        for row in history:
+            run_dir.log_metrics(
+                {k: v for k, v in row.items() if k != "step"}, step=int(row["step"]), backend="trl"
+            )
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    model.eval()
+    return TrainResult(
+        steps=int(trainer.state.global_step),
+        first_loss=history[0]["loss"] if history else None,
+        final_loss=history[-1]["loss"] if history else None,
+        history=history,
+        output_dir=str(final),
+        checkpoint=transformers.trainer_utils.get_last_checkpoint(out),
+        resumed_from=int(Path(last).name.split("-")[-1]) if last else None,
+        model=model,
+    )
 
 
 def train_dpo_trl(
@@ -47,32 +79,58 @@ def train_dpo_trl(
     pairs: Sequence[dict[str, Any]],
     cfg: DPOConfig,
     run_dir: RunDir | None = None,
+    *,
+    resume: bool = False,
 ) -> Any:
-    from ennead.core.train.trainer import TrainResult
-
+    """DPO through ``trl.DPOTrainer``; returns a :class:`~ennead.core.train.TrainResult`."""
     trl = require("trl", "train", "the TRL DPO backend")
     datasets = require("datasets", "train", "the TRL DPO backend")
-    out = cfg.output_dir or (str(run_dir.path / "train-trl") if run_dir else tempfile.mkdtemp())
-    data = datasets.Dataset.from_list(
-        [{"prompt": p["prompt"], "chosen": p["chosen"], "rejected": p["rejected"]} for p in pairs]
-    )
+    out = _output(cfg, run_dir, "dpo")
+    rows = [
+        {
+            "prompt": truncate_prompt_text(tokenizer, p["prompt"], cfg.max_prompt_length),
+            "chosen": p["chosen"],
+            "rejected": p["rejected"],
+        }
+        for p in pairs
+    ]
+    use_lora = cfg.lora.enabled and not is_peft_model(model)
     trainer = trl.DPOTrainer(
         model=model,
-        args=to_trl(cfg, out),
-        train_dataset=data,
+        args=cfg.to_trl(out),
+        train_dataset=datasets.Dataset.from_list(rows),
         processing_class=tokenizer,
-        peft_config=cfg.lora.to_peft() if cfg.lora.enabled else None,
+        peft_config=cfg.lora.to_peft() if use_lora else None,
     )
-    trainer.train()
-    logs = [r for r in trainer.state.log_history if "loss" in r]
-    history = [{"step": float(r["step"]), "loss": float(r["loss"])} for r in logs]
-    if run_dir is not None:
-        for r in history:
-            run_dir.log_metrics({"loss": r["loss"]}, step=int(r["step"]), backend="trl")
-    return TrainResult(
-        steps=int(trainer.state.global_step),
-        first_loss=history[0]["loss"] if history else None,
-        final_loss=history[-1]["loss"] if history else None,
-        history=history,
-        output_dir=out,
+    return _train(trainer, out, tokenizer, run_dir, resume)
+
+
+def train_sft_trl(
+    model: Any,
+    tokenizer: Any,
+    examples: Sequence[dict[str, Any]],
+    cfg: SFTConfig,
+    run_dir: RunDir | None = None,
+    *,
+    resume: bool = False,
+) -> Any:
+    """SFT through ``trl.SFTTrainer`` (completion-only loss); returns a TrainResult."""
+    trl = require("trl", "train", "the TRL SFT backend")
+    datasets = require("datasets", "train", "the TRL SFT backend")
+    out = _output(cfg, run_dir, "sft")
+    rows = [
+        {
+            "prompt": truncate_prompt_text(tokenizer, e["prompt"], cfg.max_prompt_length),
+            "completion": e["completion"],
+        }
+        for e in examples
+    ]
+    use_lora = cfg.lora.enabled and not is_peft_model(model)
+    trainer = trl.SFTTrainer(
+        model=model,
+        args=cfg.to_trl(out),
+        train_dataset=datasets.Dataset.from_list(rows),
+        processing_class=tokenizer,
+        peft_config=cfg.lora.to_peft() if use_lora else None,
     )
+    return _train(trainer, out, tokenizer, run_dir, resume)
