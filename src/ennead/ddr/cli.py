@@ -71,3 +71,49 @@ def predict(
     if scored:
         print(f"score ({cfg.data_type}): {sum(scored) / len(scored):.3f} over {len(scored)}",
               file=sys.stderr)  # fmt: skip
+
+
+@app.command()
+def train(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", "-d", help="training JSONL (default: train.data)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="run folder (rerun it to resume)")
+    ] = None,
+) -> None:
+    """Run the DDR stages (Gen rollouts -> pairs -> DPO, then KR); resumable."""
+    from ennead.core.errors import ConfigError
+    from ennead.core.runs import RunDir, default_run_path
+    from ennead.ddr.api import DDR
+    from ennead.ddr.data import load_records
+
+    cfg = _config(config, overrides)
+    path = data or (Path(cfg.train.data) if cfg.train.data else None)
+    if path is None:
+        raise ConfigError("no training data: pass --data FILE or set train.data")
+    records = load_records(path, data_type=cfg.data_type)
+    run = RunDir.create(out or default_run_path("ddr"), cfg, seed=cfg.seed, system="ddr")
+    summary = DDR(cfg).train(records, run)
+    run.finish(summary=summary)
+    print(json.dumps(summary, indent=2, default=str))
+    print(f"run folder: {run.path}", file=sys.stderr)
+
+
+@app.command()
+def evaluate(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    data: Annotated[Path, typer.Option("--data", "-d", help="test JSONL with answers")] = Path(
+        "test.jsonl"
+    ),
+) -> None:
+    """Score the pipeline on questions with gold answers (per scenario when given)."""
+    from ennead.ddr.api import DDR
+    from ennead.ddr.data import load_records
+
+    cfg = _config(config, overrides)
+    res = DDR(cfg).evaluate(load_records(data, data_type=cfg.data_type))
+    print(json.dumps(res.model_dump(), indent=2))

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ennead.core.config import BaseConfig
+from ennead.core.train.config import DPOConfig
 
 
 class ModuleBackend(BaseConfig):
@@ -54,6 +55,32 @@ class GenSettings(BaseConfig):
     module: ModuleBackend = Field(default_factory=ModuleBackend)
 
 
+def _dpo_default() -> DPOConfig:
+    # The paper's DPO: beta 0.1, LoRA r 8 / alpha 32 / dropout 0.1, lr 5e-5, one epoch.
+    return DPOConfig(beta=0.1, lr=5e-5, epochs=1, batch_size=4,
+                     lora={"r": 8, "alpha": 32, "dropout": 0.1})  # fmt: skip
+
+
+class TrainSettings(BaseConfig):
+    """DDR training: Gen stage (rollouts -> pairs -> DPO), then KR stage with the trained Gen."""
+
+    data: str | None = Field(None, description="training questions JSONL (answers required)")
+    rounds: int = Field(1, ge=1, le=5, description="(Gen stage, KR stage) rounds")
+    temperatures: list[float] = Field(
+        default_factory=lambda: [0.5, 0.6, 0.7, 0.8, 0.9], description="Gen rollout temperatures"
+    )
+    loops: int = Field(5, ge=1, description="samples per temperature and prompt kind")
+    top_p: float = Field(0.8, gt=0, le=1)
+    presence_penalty: float = Field(1.0, ge=-2, le=2)
+    max_new_tokens: int = Field(32, ge=1, description="rollout completion length")
+    prefer_raw: bool = Field(True, description="reference tie rule: prefer no-document chosen")
+    train_kr: bool = Field(True, description="run the KR stage after the Gen stage")
+    kr_temperature: float = Field(1.0, gt=0, description="per-passage rollout temperature")
+    kr_passages: int = Field(100, ge=1, description="passages per question in KR rollouts")
+    gen_dpo: DPOConfig = Field(default_factory=_dpo_default)
+    kr_dpo: DPOConfig = Field(default_factory=_dpo_default)
+
+
 class DDRConfig(BaseConfig):
     """The RAG pipeline (retriever -> V_KR -> V_Gen) and DDR training."""
 
@@ -62,3 +89,4 @@ class DDRConfig(BaseConfig):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     kr: KRSettings = Field(default_factory=KRSettings)
     gen: GenSettings = Field(default_factory=GenSettings)
+    train: TrainSettings = Field(default_factory=TrainSettings)

@@ -1,0 +1,202 @@
+"""DDR training as resumable stages of a run folder (spec section 2.7).
+
+Per round r: ``r{r}-gen-contexts`` (vanilla/current V_KR refines the training passages),
+``r{r}-gen-rollouts`` (candidates with rewards), ``r{r}-gen-pairs``, ``r{r}-gen-dpo`` (adapter or
+model), then ``r{r}-kr-rollouts`` (per-passage rewards from the trained V_Gen), ``r{r}-kr-pairs``,
+``r{r}-kr-dpo``. Every stage writes JSONL into its folder and is skipped on a rerun once finished;
+an interrupted stage is redone. Later stages read earlier ones from disk, so a crash anywhere
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ennead.core.errors import DataError, StageError
+from ennead.core.io import read_jsonl, write_jsonl
+from ennead.core.logging import get_logger
+from ennead.core.runs import RunDir
+from ennead.ddr.config import DDRConfig, ModuleBackend
+from ennead.ddr.data import QARecord
+from ennead.ddr.pipeline import RAGPipeline, build_retriever, load_module_lm
+from ennead.ddr.rollout import (
+    Candidate,
+    build_gen_pairs,
+    build_kr_pairs,
+    gen_rollouts,
+    kr_rollouts,
+)
+
+log = get_logger(__name__)
+
+
+def _model_and_tokenizer(lm: Any) -> tuple[Any, Any]:
+    model, tok = getattr(lm, "model", None), getattr(lm, "tokenizer", None)
+    if model is None or tok is None:
+        raise StageError(
+            f"DDR training needs an in-process model (hf, smollm2, tiny), got {lm.name!r}; "
+            "sample with vllm/openai only for rollouts"
+        )
+    return model, tok
+
+
+def _trained_lm(module: ModuleBackend, base_lm: Any, folder: Path) -> Any:
+    """The module's LM with the DPO stage's output (LoRA adapter or full model) applied."""
+    from ennead.core.backends.hf import HFBackend
+
+    final = folder / "model"
+    if not final.is_dir():
+        raise StageError(f"missing module checkpoint {final}: rerun the stage (delete its folder)")
+    if (final / "adapter_config.json").is_file():
+        from ennead.core.train.lora import load_adapter
+
+        base, tok = _model_and_tokenizer(base_lm)
+        return HFBackend.from_model(load_adapter(base, final), tok, batch_size=module.batch_size)
+    from ennead.core.backends import load_backend
+
+    return load_backend("hf", model=str(final), device=module.device, batch_size=module.batch_size)
+
+
+class DDRTrainer:
+    def __init__(self, cfg: DDRConfig, run: RunDir):
+        self.cfg, self.run = cfg, run
+
+    def fit(self, records: Sequence[QARecord]) -> dict[str, Any]:
+        if not records:
+            raise DataError("no training questions")
+        missing = [r.id for r in records if not r.answers]
+        if missing:
+            raise DataError(f"training questions need gold answers; {missing[0]!r} has none")
+        cfg = self.cfg
+        gen_lm = load_module_lm(cfg.gen.module)
+        kr_lm = load_module_lm(cfg.kr.module) if cfg.kr.enabled else None
+        retriever = build_retriever(cfg)
+        summary: dict[str, Any] = {}
+        for r in range(1, cfg.train.rounds + 1):
+            pipe = RAGPipeline(cfg, gen_lm, kr_lm, retriever)
+            gen_lm = self._gen_stage(r, pipe, records, summary)
+            if cfg.train.train_kr and cfg.kr.enabled:
+                pipe = RAGPipeline(cfg, gen_lm, kr_lm, retriever)
+                kr_lm = self._kr_stage(r, pipe, records, summary)
+        self.gen_lm_, self.kr_lm_ = gen_lm, kr_lm
+        return summary
+
+    # -- Gen stage -----------------------------------------------------------------------------
+    def _gen_stage(self, r: int, pipe: RAGPipeline, records: Sequence[QARecord],
+                   summary: dict[str, Any]) -> Any:  # fmt: skip
+        t = self.cfg.train
+        run = self.run
+
+        def contexts(folder: Path) -> dict[str, Any]:
+            ctx, judged = pipe.contexts(records)
+            write_jsonl(folder / "contexts.jsonl",
+                        [{"id": q.id, "passages": c} for q, c in zip(records, ctx)])  # fmt: skip
+            return {
+                "questions": len(records),
+                "fell_back": sum(bool(j and j.fell_back) for j in judged),
+            }
+
+        run.run_stage(f"r{r}-gen-contexts", contexts)
+        ctx = [
+            row["passages"]
+            for row in read_jsonl(run.stage_dir(f"r{r}-gen-contexts") / "contexts.jsonl")
+        ]
+
+        def rollouts(folder: Path) -> dict[str, Any]:
+            cands = gen_rollouts(pipe.generator, records, ctx, t.temperatures, t.loops, t.top_p,
+                                 t.presence_penalty, t.max_new_tokens, self.cfg.seed,
+                                 desc=f"round {r}: Gen rollouts")  # fmt: skip
+            write_jsonl(folder / "rollouts.jsonl",
+                        [{"id": q.id, "candidates": [asdict(c) for c in cs]}
+                         for q, cs in zip(records, cands)])  # fmt: skip
+            n = sum(len(c) for c in cands)
+            return {"candidates": n, "mean_reward": sum(c.score for cs in cands for c in cs) / n}
+
+        summary[f"r{r}-gen-rollouts"] = run.run_stage(f"r{r}-gen-rollouts", rollouts)
+        rows = read_jsonl(run.stage_dir(f"r{r}-gen-rollouts") / "rollouts.jsonl")
+        cands = [[Candidate(**c) for c in row["candidates"]] for row in rows]
+
+        def pairs(folder: Path) -> dict[str, Any]:
+            ps, stats = build_gen_pairs(pipe.generator, records, ctx, cands, self.cfg.seed,
+                                        t.prefer_raw)  # fmt: skip
+            write_jsonl(folder / "pairs.jsonl", ps)
+            return asdict(stats)
+
+        summary[f"r{r}-gen-pairs"] = run.run_stage(f"r{r}-gen-pairs", pairs)
+        return self._dpo_stage(f"r{r}-gen-dpo", pipe.generator.lm, self.cfg.gen.module,
+                               run.stage_dir(f"r{r}-gen-pairs") / "pairs.jsonl", t.gen_dpo,
+                               summary)  # fmt: skip
+
+    # -- KR stage ------------------------------------------------------------------------------
+    def _kr_stage(self, r: int, pipe: RAGPipeline, records: Sequence[QARecord],
+                  summary: dict[str, Any]) -> Any:  # fmt: skip
+        t = self.cfg.train
+        run = self.run
+        raw = [p[: t.kr_passages] for p in pipe.passages_for(records)]
+
+        def rollouts(folder: Path) -> dict[str, Any]:
+            rewards = kr_rollouts(pipe.generator, records, raw, t.kr_temperature, t.top_p,
+                                  t.presence_penalty, t.max_new_tokens, self.cfg.seed)  # fmt: skip
+            rows = [{"id": q.id, "rewards": rw} for q, rw in zip(records, rewards)]
+            write_jsonl(folder / "rewards.jsonl", rows)
+            return {"generations": sum(len(x) for x in rewards)}
+
+        summary[f"r{r}-kr-rollouts"] = run.run_stage(f"r{r}-kr-rollouts", rollouts)
+        rewards = [
+            row["rewards"]
+            for row in read_jsonl(run.stage_dir(f"r{r}-kr-rollouts") / "rewards.jsonl")
+        ]
+
+        def pairs(folder: Path) -> dict[str, Any]:
+            fmt = (lambda s: s) if self.cfg.kr.module.chat else (lambda s: " " + s)
+            ps, stats = build_kr_pairs(pipe.refiner, records, raw, rewards, self.cfg.seed, fmt)
+            write_jsonl(folder / "pairs.jsonl", ps)
+            return asdict(stats)
+
+        summary[f"r{r}-kr-pairs"] = run.run_stage(f"r{r}-kr-pairs", pairs)
+        return self._dpo_stage(f"r{r}-kr-dpo", pipe.refiner.lm, self.cfg.kr.module,
+                               run.stage_dir(f"r{r}-kr-pairs") / "pairs.jsonl", t.kr_dpo,
+                               summary)  # fmt: skip
+
+    # -- DPO -----------------------------------------------------------------------------------
+    def _dpo_stage(self, name: str, lm: Any, module: ModuleBackend, pairs_path: Path,
+                   dpo_cfg: Any, summary: dict[str, Any]) -> Any:  # fmt: skip
+        from ennead.core.train import train_dpo
+
+        pairs = read_jsonl(pairs_path) if pairs_path.stat().st_size else []
+
+        trained: dict[str, Any] = {}
+
+        def stage(folder: Path) -> dict[str, Any]:
+            if not pairs:
+                log.warning("%s: no preference pairs (all groups constant); module unchanged", name)
+                return {"pairs": 0, "skipped": True}
+            model, tok = _model_and_tokenizer(lm)
+            cfg = dpo_cfg.model_copy(update={"output_dir": str(folder / "train"),
+                                             "seed": self.cfg.seed})  # fmt: skip
+            res = train_dpo(model, tok, pairs, cfg, run_dir=self.run)
+            res.model.save_pretrained(str(folder / "model"))
+            tok.save_pretrained(str(folder / "model"))
+            trained["model"], trained["tok"] = res.model, tok
+            return {"pairs": len(pairs), "steps": res.steps, "first_loss": res.first_loss,
+                    "final_loss": res.final_loss}  # fmt: skip
+
+        info = self.run.run_stage(name, stage)
+        summary[name] = info
+        if info.get("skipped"):
+            return lm
+        if trained:  # trained in this process: use it as is
+            from ennead.core.backends.hf import HFBackend
+
+            return HFBackend.from_model(
+                trained["model"], trained["tok"], batch_size=module.batch_size
+            )
+        return _trained_lm(module, lm, self.run.stage_dir(name))
+
+
+def summary_json(summary: dict[str, Any]) -> str:
+    return json.dumps(summary, indent=2, default=str)

@@ -1,0 +1,74 @@
+import json
+
+import pytest
+
+from ennead.core.config import load_config
+from ennead.core.errors import DataError
+from ennead.core.runs import RunDir
+from ennead.ddr import DDR, DDRConfig
+from ennead.ddr.world import build_world
+
+SMALL = [
+    "train.temperatures=[0.7,1.5]", "train.loops=2", "train.max_new_tokens=3",
+    "train.kr_passages=3", "train.gen_dpo.max_steps=2", "train.gen_dpo.batch_size=2",
+    "train.kr_dpo.max_steps=2", "train.kr_dpo.batch_size=2", "train.gen_dpo.lr=1e-3",
+    "train.kr_dpo.lr=1e-3", "data_type=synthetic", "gen.style=synthetic",
+    "gen.module.options={texts: []}",
+]  # fmt: skip
+
+
+def _setup():
+    world = build_world(n_entities=12, n_values=3, reading_examples=40, seed=1)
+    texts = world.pretrain_texts + [j["passage"] for j in world.judge_texts]
+    opts = json.dumps({"texts": texts, "seed": 0, "hidden_size": 32, "num_layers": 1,
+                       "num_heads": 2})  # fmt: skip
+    overrides = [o for o in SMALL if not o.startswith("gen.module.options")]
+    overrides += [f"gen.module.options={opts}", f"kr.module.options={opts}"]
+    cfg = load_config(DDRConfig, "tiny", overrides, package="ennead.ddr")
+    return cfg, world.train[:8]
+
+
+def test_train_runs_all_stages_and_resumes(tmp_path, monkeypatch):
+    cfg, records = _setup()
+    run = RunDir.create(tmp_path / "run", cfg)
+    import ennead.core.train as core_train
+
+    real = core_train.train_dpo
+    calls = []
+
+    def flaky(model, tok, pairs, c, run_dir=None, **kw):
+        calls.append(len(pairs))
+        if len(calls) == 2:  # the KR DPO stage "crashes"
+            raise KeyboardInterrupt
+        return real(model, tok, pairs, c, run_dir=run_dir, **kw)
+
+    monkeypatch.setattr(core_train, "train_dpo", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        DDR(cfg).train(records, run)
+    stages = run.stages()
+    assert stages["r1-gen-rollouts"] and stages["r1-gen-pairs"] and stages["r1-kr-rollouts"]
+    assert stages["r1-kr-dpo"] is False  # partial stage is not taken for finished
+    rollouts = (run.stage_dir("r1-gen-rollouts") / "rollouts.jsonl").read_text().splitlines()
+    assert len(rollouts) == len(records)
+    assert len(json.loads(rollouts[0])["candidates"]) == 2 * 2 * 2  # temps x loops x {raw, aug}
+    info = run.stage_info("r1-gen-pairs")["result"]
+    assert info["pairs"] + info["dropped_constant"] == len(records)
+
+    monkeypatch.setattr(core_train, "train_dpo", real)
+    before = (run.stage_dir("r1-gen-rollouts") / "_DONE.json").read_text()
+    ddr = DDR(cfg)
+    summary = ddr.train(records, RunDir.create(tmp_path / "run", cfg))
+    assert (run.stage_dir("r1-gen-rollouts") / "_DONE.json").read_text() == before  # not redone
+    assert run.is_done("r1-kr-dpo")
+    assert "r1-kr-dpo" in summary
+    preds = ddr.predict(records[:2])
+    assert len(preds) == 2
+
+
+def test_train_rejects_questions_without_answers(tmp_path):
+    cfg, _ = _setup()
+    from ennead.ddr.data import QARecord
+
+    bad = [QARecord(id="x", question="q", answers=[], passages=["p"])]
+    with pytest.raises(DataError, match="need gold answers"):
+        DDR(cfg).train(bad, RunDir.create(tmp_path / "r", cfg))
