@@ -75,8 +75,11 @@ def build_world(
     facts = {(e, r): rng.choice(values[r]) for e in entities for r in RELATIONS}
     keys = sorted(facts)
     rng.shuffle(keys)
-    n_known = int(len(keys) * known_fraction)
-    known = set(keys[:n_known])
+    # Knowledge is per entity (all its facts or none), so "do I know this?" is learnable.
+    shuffled = list(entities)
+    rng.shuffle(shuffled)
+    known_entities = set(shuffled[: int(len(entities) * known_fraction)])
+    known = {k for k in keys if k[0] in known_entities}
     world = World(facts=facts, known=known, values=values)
 
     def other_value(e: str, r: str) -> str:
@@ -92,14 +95,13 @@ def build_world(
 
     def make_question(e: str, r: str, scenario: str, qid: str) -> dict[str, Any]:
         gold = facts[(e, r)]
+        # The retriever ranks the passage naming the entity first, except in the noisy case.
         if scenario in ("known_clean", "unknown_clean"):
             docs = [world.passage(e, r)] + distractors(e, r, n_passages - 1)
         elif scenario == "known_misleading":
             docs = [world.passage(e, r, other_value(e, r))] + distractors(e, r, n_passages - 1)
         else:  # unknown_noisy: the true passage last, after distractors
             docs = distractors(e, r, n_passages - 1) + [world.passage(e, r)]
-        if scenario != "unknown_noisy":
-            rng.shuffle(docs)
         return {"id": qid, "question": question_text(e, r), "answers": [gold],
                 "data_type": "synthetic", "passages": docs, "scenario": scenario}  # fmt: skip
 
@@ -133,7 +135,6 @@ def build_world(
         e, r = rng.choice(unknown)
         v = rng.choice(values[r])  # any value: the passage, not memory, gives the answer
         docs = [world.passage(e, r, v)] + distractors(e, r, n_passages - 1)
-        rng.shuffle(docs)
         texts.append(f"Background: {' '.join(docs)} Q: {question_text(e, r)} A: {v} .")
     rng.shuffle(texts)
     world.pretrain_texts = texts
