@@ -31,6 +31,9 @@ def test_cli_help_is_light():
     assert "typer" in loaded
     heavy = loaded & set(HEAVY)
     assert not heavy, f"--help imported {heavy}"
+    facades = {m for m in loaded if m.startswith("ennead.") and m.endswith(".api")}
+    assert not facades, f"--help imported system facades {facades}"
+    assert "numpy" not in loaded
 
 
 def test_ls_is_light():

@@ -124,10 +124,15 @@ def build_world(
     rng.shuffle(world.train)
     rng.shuffle(world.test)
 
-    # Parametric knowledge: closed-book question/answer lines for the known facts.
+    # Parametric knowledge: closed-book question/answer lines for the known facts, and the same
+    # facts answered from memory when the retrieved passages are about other entities.
     texts = []
     for e, r in sorted(known):
         texts.append(f"Q: {question_text(e, r)} A: {facts[(e, r)]} .")
+        texts.append(
+            f"Background: {' '.join(distractors(e, r, n_passages))} Q: {question_text(e, r)} "
+            f"A: {facts[(e, r)]} ."
+        )
     # Reading: answers copied from a passage in context, on facts the model does not know, with
     # distractors around it. This makes the vanilla generator trust what it reads.
     unknown = pools["unknown"]
