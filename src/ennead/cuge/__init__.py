@@ -8,6 +8,7 @@
 __all__ = ["CUGE", "CUGEConfig"]
 _EXPORTS = {"CUGE": "ennead.cuge.api", "CUGEConfig": "ennead.cuge.config"}
 
+
 def __getattr__(name: str) -> object:
     # Lazy, so that `ennead --help` (which imports the CLI module) stays light.
     if name in __all__:
@@ -16,4 +17,3 @@ def __getattr__(name: str) -> object:
         module = importlib.import_module(_EXPORTS[name])
         return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-

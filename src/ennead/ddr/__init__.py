@@ -10,6 +10,7 @@ benchmark and the tour demo.
 __all__ = ["DDR", "DDRConfig"]
 _EXPORTS = {"DDR": "ennead.ddr.api", "DDRConfig": "ennead.ddr.config"}
 
+
 def __getattr__(name: str) -> object:
     # Lazy, so that `ennead --help` (which imports the CLI module) stays light.
     if name in __all__:
@@ -18,4 +19,3 @@ def __getattr__(name: str) -> object:
         module = importlib.import_module(_EXPORTS[name])
         return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
