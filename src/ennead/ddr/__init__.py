@@ -7,15 +7,7 @@ agents, rollouts and preference pairs). Next (issue 3): the training stages, the
 benchmark and the tour demo.
 """
 
+from ennead.core.lazy import lazy_getattr
+
 __all__ = ["DDR", "DDRConfig"]
-_EXPORTS = {"DDR": "ennead.ddr.api", "DDRConfig": "ennead.ddr.config"}
-
-
-def __getattr__(name: str) -> object:
-    # Lazy, so that `ennead --help` (which imports the CLI module) stays light.
-    if name in __all__:
-        import importlib
-
-        module = importlib.import_module(_EXPORTS[name])
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, {"DDR": "ennead.ddr.api", "DDRConfig": "ennead.ddr.config"})
