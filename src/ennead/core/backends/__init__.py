@@ -25,14 +25,19 @@ def load_backend(config: Any = "smollm2", **overrides: Any) -> Any:
 
     >>> lm = load_backend("tiny", options={"texts": ["hello world"]})  # doctest: +SKIP
     """
-    from ennead.core.backends.base import BackendConfig
+    from pydantic import ValidationError
 
-    if isinstance(config, str):
-        cfg = BackendConfig(name=config, **overrides)
-    elif isinstance(config, dict):
-        cfg = BackendConfig(**{**config, **overrides})
-    else:
-        cfg = config.model_copy(update=overrides) if overrides else config
+    from ennead.core.backends.base import BackendConfig
+    from ennead.core.config import validation_to_config_error
+
+    try:
+        if isinstance(config, str):
+            cfg = BackendConfig(name=config, **overrides)
+        elif isinstance(config, dict):
+            cfg = BackendConfig(**{**config, **overrides})
+        else:
+            cfg = BackendConfig.model_validate({**config.model_dump(), **overrides})
+    except ValidationError as exc:
+        raise validation_to_config_error(BackendConfig, exc) from None
     cls = backends.get(cfg.name)
-    kwargs = cfg.model_dump(exclude={"name"})
-    return cls(**kwargs)
+    return cls(**cfg.model_dump(exclude={"name"}))

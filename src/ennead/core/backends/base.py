@@ -2,7 +2,8 @@
 
 A prompt is a plain string or a chat (a list of ``{"role", "content"}`` messages; the backend
 applies its chat template with the generation prompt). ``generate`` returns, per prompt, ``n``
-:class:`Completion` objects.
+:class:`Completion` objects. ``token_logprobs`` and ``loglikelihood`` score a given continuation
+after a prompt (the usual multiple-choice and judge primitive).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class SamplingParams(BaseConfig):
     """How to sample; the same fields as vLLM / the OpenAI API, so every backend can honour them."""
 
     n: int = Field(1, ge=1, description="completions per prompt")
-    temperature: float = Field(0.0, ge=0.0, description="0 means greedy decoding")
+    temperature: float = Field(0.0, ge=0.0, le=100.0, description="0 means greedy decoding")
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="nucleus sampling mass")
     max_new_tokens: int = Field(64, ge=1, description="new tokens at most")
     min_new_tokens: int = Field(0, ge=0, description="new tokens at least (EOS suppressed before)")
@@ -33,7 +34,9 @@ class SamplingParams(BaseConfig):
     )
     stop: list[str] = Field(default_factory=list, description="cut the text at the first of these")
     seed: int | None = Field(None, description="seed for sampling (None: not reseeded)")
-    logprobs: bool = Field(False, description="return the log-probability of each new token")
+    return_logprobs: bool = Field(
+        False, description="return the log-probability of each generated token"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> SamplingParams:
@@ -50,7 +53,7 @@ class SamplingParams(BaseConfig):
 class Completion:
     text: str
     token_ids: list[int]
-    logprobs: list[float] | None = None
+    logprobs: list[float] | None = None  # one per token in token_ids, when asked for
     finish_reason: str = "length"  # "stop" (EOS or a stop string) or "length"
 
     @property
@@ -64,9 +67,13 @@ class LM(Protocol):
 
     name: str
 
+    def format_prompt(self, prompt: Prompt) -> str: ...
+
     def generate(
         self, prompts: Sequence[Prompt], params: SamplingParams | None = None
     ) -> list[list[Completion]]: ...
+
+    def token_logprobs(self, pairs: Sequence[tuple[Prompt, str]]) -> list[list[float]]: ...
 
     def loglikelihood(self, pairs: Sequence[tuple[Prompt, str]]) -> list[float]: ...
 
@@ -78,7 +85,7 @@ class BackendConfig(BaseConfig):
 
     name: str = Field("smollm2", description="registry name: smollm2, hf, tiny, openai, vllm")
     model: str | None = Field(None, description="model folder (hf) or model name (openai/vllm)")
-    adapter: str | None = Field(None, description="LoRA adapter folder (hf, smollm2)")
+    adapter: str | None = Field(None, description="LoRA adapter folder (hf, smollm2, vllm)")
     device: str = Field("auto", description="auto, cpu, cuda or cuda:N")
     dtype: str = Field("auto", description="auto, float32, bfloat16 or float16")
     batch_size: int = Field(16, ge=1, description="prompts per forward batch")
@@ -87,7 +94,7 @@ class BackendConfig(BaseConfig):
 
 
 class BaseLM:
-    """Shared helpers: prompt formatting and the chat convenience."""
+    """Shared helpers. Subclasses implement ``generate`` and ``token_logprobs``."""
 
     name = "base"
 
@@ -104,8 +111,13 @@ class BaseLM:
     ) -> list[list[Completion]]:
         raise NotImplementedError
 
-    def loglikelihood(self, pairs: Sequence[tuple[Prompt, str]]) -> list[float]:
+    def token_logprobs(self, pairs: Sequence[tuple[Prompt, str]]) -> list[list[float]]:
+        """Log-probability of each continuation token given the prompt, one list per pair."""
         raise NotImplementedError
+
+    def loglikelihood(self, pairs: Sequence[tuple[Prompt, str]]) -> list[float]:
+        """Sum of the continuation's token log-probabilities given the prompt, one per pair."""
+        return [float(sum(row)) for row in self.token_logprobs(pairs)]
 
     def chat(self, messages: Sequence[Message], params: SamplingParams | None = None) -> str:
         return self.generate([list(messages)], params)[0][0].text
@@ -122,6 +134,36 @@ def check_messages(prompt: Prompt, index: int) -> None:
             raise BackendError(
                 f"prompt {index}, message {j}: expected a dict with 'role' and 'content', got {m!r}"
             )
+
+
+def check_pairs(pairs: Sequence[tuple[Prompt, str]]) -> None:
+    for i, pair in enumerate(pairs):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise BackendError(f"pair {i}: expected (prompt, continuation), got {pair!r}")
+        check_messages(pair[0], i)
+        if not isinstance(pair[1], str) or not pair[1]:
+            raise BackendError(f"pair {i}: the continuation must be a non-empty string")
+
+
+def continuation_length(ctx: Sequence[int], full: Sequence[int], index: int) -> int:
+    """How many trailing tokens of ``full`` (prompt+continuation tokenized whole) to score.
+
+    The tokens after the common prefix of the prompt's and the whole text's tokenization: a
+    tokenizer that merges across the boundary (a space moving into the next word) is scored on the
+    tokens it really produces.
+    """
+    common = 0
+    for a, b in zip(ctx, full):
+        if a != b:
+            break
+        common += 1
+    if common == 0:
+        raise BackendError(
+            f"pair {index}: the prompt is empty, so the first continuation token has no context"
+        )
+    if common == len(full):
+        raise BackendError(f"pair {index}: the continuation adds no tokens")
+    return len(full) - common
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
