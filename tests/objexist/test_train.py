@@ -1,0 +1,114 @@
+"""Rollouts, the REINFORCE loss, a few training steps, checkpoint resume."""
+
+import numpy as np
+import pytest
+import torch
+
+from ennead.core.config import load_config
+from ennead.objexist.config import ObjExistConfig, StageConfig
+from ennead.objexist.env import Tabletop
+from ennead.objexist.rollout import reinforce_loss, rollout
+from ennead.objexist.train import Job, build_net, train_job
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return load_config(
+        ObjExistConfig,
+        "tiny",
+        [
+            "sim.resolution=32",
+            "sim.supersample=2",
+            "train.batch_size=16",
+            "train.checkpoint_every=1",
+            "train.log_every=1",
+            "train.threads=1",
+        ],
+        package="ennead.objexist",
+    )
+
+
+@pytest.fixture(scope="module")
+def small_sim(cfg):
+    return Tabletop(cfg.sim)
+
+
+def test_fixed_policies_make_their_moves(cfg, small_sim):
+    torch.manual_seed(0)
+    net = build_net(cfg)
+    sc = small_sim.sampler.sample(24, "mixed", np.random.default_rng(0))
+    with torch.no_grad():
+        assert (rollout(net, small_sim, sc, "exhaustive").moves == 6).all()
+        assert (rollout(net, small_sim, sc, "passive").moves == 0).all()
+        rnd = rollout(net, small_sim, sc, "random", rng=np.random.default_rng(1))
+        learned = rollout(net, small_sim, sc, "learned", greedy=True)
+    assert rnd.moves.max() > 0 and rnd.moves.min() == 0
+    assert ((learned.actions >= 0).sum(1) == learned.moves + 1).all()
+    expected = np.where(learned.correct, 1.0, -1.0) + 1.0 / (learned.moves + 2)
+    assert np.allclose(learned.reward, expected)
+
+
+def test_oracle_is_an_upper_bound(cfg, small_sim):
+    sc = small_sim.sampler.sample(48, "two_occluded", np.random.default_rng(2))
+    ep = rollout(None, small_sim, sc, "oracle")
+    assert ep.correct.mean() == 1.0  # hidden objects are always found by the left sweep
+    assert ep.moves[sc.query_hidden].min() >= 1
+    one = small_sim.sampler.sample(24, "one_object", np.random.default_rng(3))
+    ep1 = rollout(None, small_sim, one, "oracle")
+    assert ep1.correct.all() and (ep1.moves == 0).all()
+
+
+def test_loss_masks_and_baseline(cfg, small_sim):
+    torch.manual_seed(0)
+    net = build_net(cfg)
+    sc = small_sim.sampler.sample(16, "mixed", np.random.default_rng(4))
+    ep = rollout(net, small_sim, sc, "learned", generator=torch.Generator().manual_seed(0))
+    # exactly one sampled action per step taken before the forced answer
+    assert torch.equal(ep.mask.sum(0), torch.from_numpy(np.minimum(ep.moves + 1, 6)).float())
+    loss, parts = reinforce_loss(ep, sc.label, 0.01, 0.001)
+    assert torch.isfinite(loss) and parts["value_loss"] > 0
+    _sup, sparts = reinforce_loss(ep, sc.label, 0.01, 0.001, supervised_only=True)
+    assert sparts["loss"] == pytest.approx(parts["nll"], rel=1e-6)
+
+
+def _params(net):
+    return {k: v.detach().clone() for k, v in net.named_parameters()}
+
+
+def test_training_steps_change_every_head(cfg, small_sim, tmp_path):
+    torch.manual_seed(0)
+    before = _params(build_net(cfg))
+    job = Job("agent", "learned", [StageConfig(level="mixed", episodes=48)], seed=0)
+    rows = []
+    net, summary = train_job(
+        cfg, job, small_sim, tmp_path / "agent.pt", lambda row, **kw: rows.append(row)
+    )
+    assert summary["finished"] and summary["updates"] == 3
+    after = _params(net)
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert set(changed) == set(before), f"unchanged: {set(before) - set(changed)}"
+    assert all(np.isfinite(r["loss"]) for r in rows) and len(rows) == 3
+
+
+def test_supervised_baseline_leaves_policy_head_alone(cfg, small_sim, tmp_path):
+    torch.manual_seed(1)
+    before = _params(build_net(cfg))
+    job = Job("exhaustive", "exhaustive", [StageConfig(level="mixed", episodes=32)], seed=1)
+    net, _ = train_job(cfg, job, small_sim, tmp_path / "exh.pt")
+    after = _params(net)
+    assert torch.equal(before["move.0.weight"], after["move.0.weight"])
+    assert not torch.equal(before["answer.weight"], after["answer.weight"])
+    assert not torch.equal(before["conv.0.weight"], after["conv.0.weight"])
+
+
+def test_interrupted_job_resumes_to_the_same_weights(cfg, small_sim, tmp_path):
+    stages = [StageConfig(level="one_object", episodes=32), StageConfig(level="mixed", episodes=32)]
+    job = Job("agent", "learned", stages, seed=3)
+    full, _ = train_job(cfg, job, small_sim, tmp_path / "a.pt")
+    _part, info = train_job(cfg, job, small_sim, tmp_path / "b.pt", max_updates=3)
+    assert not info["finished"]
+    resumed, info2 = train_job(cfg, job, small_sim, tmp_path / "b.pt")
+    assert info2["finished"] and info2["updates"] == 4
+    for (k, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
+        assert torch.allclose(a, b), k
+    assert (tmp_path / "agent-1-one_object.pt").exists()
