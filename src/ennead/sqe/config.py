@@ -112,13 +112,33 @@ class SimulatorConfig(BaseConfig):
     false_per_frame: float = Field(0.3, ge=0, description="mean new clutter boxes per frame.")
     dim: int = Field(64, ge=4, description="embedding dimension.")
     noise: float = Field(0.35, ge=0, description="per-detection embedding noise (norm).")
-    drift: float = Field(0.02, ge=0, description="per-frame random-walk drift of an identity.")
+    drift: float = Field(0.02, ge=0, description="per-frame step of an identity's look drift.")
+    drift_time: float | None = Field(
+        50.0,
+        gt=0,
+        description="time constant in frames of the mean-reverting (Ornstein-Uhlenbeck) drift "
+        "(stationary size drift / sqrt(1 - exp(-2/drift_time))); null = unbounded random walk.",
+    )
+    shared_look: list[float] = Field(
+        default_factory=lambda: [0.0, 0.0],
+        description="[low, high] share of a common 'person' look per identity (uniform); two "
+        "identities' prototypes have cosine about sqrt(s_a s_b). [0, 0] = unrelated prototypes.",
+    )
     lookalike: float = Field(0.25, ge=0, le=1, description="share of identities with a twin.")
     lookalike_noise: float = Field(0.6, ge=0, description="how far a twin is from its original.")
     occlusion_mix: float = Field(
         0.6, ge=0, description="how much an occluder's look leaks into an occluded feature."
     )
     fps: float = Field(25.0, gt=0, description="frame rate written to seqinfo.")
+
+    @model_validator(mode="after")
+    def _check_shared_look(self) -> SimulatorConfig:
+        lo_hi = self.shared_look
+        if len(lo_hi) != 2 or not 0 <= lo_hi[0] <= lo_hi[1] < 1:
+            raise ValueError(
+                f"simulator.shared_look: want [low, high] with 0 <= low <= high < 1, got {lo_hi}"
+            )
+        return self
 
 
 class SearchConfig(BaseConfig):

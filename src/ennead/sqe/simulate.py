@@ -6,9 +6,13 @@ What is simulated (all from one seed):
 - **detector**: a visible person is detected with ``p_detect`` (scaled down by occlusion), boxes are
   jittered by ``jitter x height``; clutter objects appear (Poisson per frame) for a few frames;
 - **appearance** (the stand-in for a ReID network): each identity has a unit prototype; a share
-  of identities get a look-alike twin; prototypes drift by a random walk; each detection's feature
-  is the prototype plus per-identity noise, more noise when occluded, and a leak of the occluder's
-  prototype. Clutter gets a random prototype that survives in each of its
+  of identities get a look-alike twin; prototypes drift by a mean-reverting (Ornstein-Uhlenbeck)
+  walk with time constant ``drift_time`` frames (``None``: an unbounded random walk, which lets a
+  long track's look wander off until a clean long track looks like two people); optionally
+  (``shared_look``) identities share a common "person" look, as post-ReLU ReID embeddings of
+  different people do (off by default; SQE is much weaker there, see docs/systems/sqe.md). Each
+  detection's feature is the prototype plus per-identity noise, more noise when occluded, and a
+  leak of the occluder's prototype. Clutter gets a random prototype that survives in each of its
   boxes with a random strength (inconsistent features, the paper's false-track signature).
 
 The same detector and appearance model turn boxes-only ground truth (TUD) into a tracking input.
@@ -93,6 +97,13 @@ def identity_embeddings(
 ) -> np.ndarray:
     """(n_ids, n_frames, dim) drifting unit prototypes; some identities have a look-alike twin."""
     base = _unit(rng.normal(size=(n_ids, cfg.dim)))
+    lo, hi = cfg.shared_look
+    if hi > 0:
+        # real ReID embeddings of different people are far from orthogonal (post-ReLU pooled
+        # features share a common "person" direction): mix in a shared look per identity
+        common = _unit(rng.normal(size=cfg.dim))
+        s = rng.uniform(lo, hi, size=(n_ids, 1))
+        base = _unit(np.sqrt(s) * common + np.sqrt(1 - s) * base)
     n_twins = round(cfg.lookalike * n_ids)
     if n_twins and n_ids > 1:
         copies = rng.choice(n_ids, size=n_twins, replace=False)
@@ -100,8 +111,17 @@ def identity_embeddings(
             src = int(rng.choice([i for i in range(n_ids) if i != c]))
             noise = rng.normal(size=cfg.dim) / np.sqrt(cfg.dim)
             base[c] = _unit(base[src] + cfg.lookalike_noise * noise)
-    walk = np.cumsum(rng.normal(size=(n_ids, n_frames, cfg.dim)), axis=1)
-    walk *= cfg.drift / np.sqrt(cfg.dim)
+    steps = rng.normal(size=(n_ids, n_frames, cfg.dim)) * (cfg.drift / np.sqrt(cfg.dim))
+    if cfg.drift_time is None:
+        walk = np.cumsum(steps, axis=1)
+    else:
+        # mean-reverting (Ornstein-Uhlenbeck) drift: pose and light change a look, but a person
+        # does not wander away from their own appearance without bound
+        a = float(np.exp(-1.0 / cfg.drift_time))
+        walk = np.empty_like(steps)
+        walk[:, 0] = steps[:, 0]
+        for t in range(1, n_frames):
+            walk[:, t] = a * walk[:, t - 1] + steps[:, t]
     return _unit(base[:, None, :] + walk).astype(np.float32)
 
 
