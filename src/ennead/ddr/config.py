@@ -81,6 +81,30 @@ class TrainSettings(BaseConfig):
     kr_dpo: DPOConfig = Field(default_factory=_dpo_default)
 
 
+class WorldSettings(BaseConfig):
+    n_entities: int = Field(96, ge=4, description="entities (3 facts each)")
+    n_values: int = Field(10, ge=2, description="possible values per relation")
+    known_fraction: float = Field(0.5, gt=0, lt=1, description="entities the generator knows")
+    n_passages: int = Field(3, ge=2, description="retrieved passages per question")
+    reading_examples: int = Field(1200, ge=10, description="reading-comprehension texts")
+    seed: int = Field(0, description="world seed")
+
+
+class SyntheticSettings(BaseConfig):
+    """The synthetic-world experiment (``ennead ddr demo``): world, tiny model, pre-training."""
+
+    world: WorldSettings = Field(default_factory=WorldSettings)
+    hidden_size: int = Field(128, ge=8, description="tiny Llama width")
+    num_layers: int = Field(2, ge=1)
+    num_heads: int = Field(4, ge=1)
+    pretrain_epochs: int = Field(30, ge=1, description="passes over the pre-training text")
+    pretrain_lr: float = Field(3e-3, gt=0)
+    pretrain_batch_size: int = Field(32, ge=1)
+    train_questions: int | None = Field(None, ge=1, description="cap on training questions")
+    test_questions: int | None = Field(None, ge=1, description="cap on test questions")
+    threads: int | None = Field(1, ge=1, description="torch threads (None: torch's default)")
+
+
 class DDRConfig(BaseConfig):
     """The RAG pipeline (retriever -> V_KR -> V_Gen) and DDR training."""
 
@@ -90,3 +114,4 @@ class DDRConfig(BaseConfig):
     kr: KRSettings = Field(default_factory=KRSettings)
     gen: GenSettings = Field(default_factory=GenSettings)
     train: TrainSettings = Field(default_factory=TrainSettings)
+    synthetic: SyntheticSettings = Field(default_factory=SyntheticSettings)

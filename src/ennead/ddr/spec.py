@@ -6,7 +6,7 @@ SPEC = SystemSpec(
     name="ddr",
     summary="DDR: RAG pipeline (retriever, V_KR judge, V_Gen) with Differentiable Data Rewards",
     cli="ennead.ddr.cli:app",
-    demo=None,  # the synthetic-world demo lands with the training stages
+    demo="ennead.ddr.synthetic:tour_demo",
     extra="ddr",
     paper=(
         "Li et al. RAG-DDR: Optimizing Retrieval-Augmented Generation Using Differentiable Data "

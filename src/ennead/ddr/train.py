@@ -11,7 +11,7 @@ resumes where it stopped.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -74,11 +74,20 @@ class DDRTrainer:
         cfg = self.cfg
         gen_lm = load_module_lm(cfg.gen.module)
         kr_lm = load_module_lm(cfg.kr.module) if cfg.kr.enabled else None
+        return self.fit_with(records, gen_lm, kr_lm)
+
+    def fit_with(self, records: Sequence[QARecord], gen_lm: Any, kr_lm: Any | None,
+                 on_gen: Callable[[Any], None] | None = None) -> dict[str, Any]:  # fmt: skip
+        """Train already loaded modules; ``on_gen(gen_lm)`` sees V_Gen after round 1's Gen stage
+        (before V_KR is trained), which is what the DDR-Gen ablation evaluates."""
+        cfg = self.cfg
         retriever = build_retriever(cfg)
         summary: dict[str, Any] = {}
         for r in range(1, cfg.train.rounds + 1):
             pipe = RAGPipeline(cfg, gen_lm, kr_lm, retriever)
             gen_lm = self._gen_stage(r, pipe, records, summary)
+            if r == 1 and on_gen is not None:
+                on_gen(gen_lm)
             if cfg.train.train_kr and cfg.kr.enabled:
                 pipe = RAGPipeline(cfg, gen_lm, kr_lm, retriever)
                 kr_lm = self._kr_stage(r, pipe, records, summary)
@@ -181,6 +190,7 @@ class DDRTrainer:
             res = train_dpo(model, tok, pairs, cfg, run_dir=self.run)
             res.model.save_pretrained(str(folder / "model"))
             tok.save_pretrained(str(folder / "model"))
+            write_jsonl(folder / "history.jsonl", res.history)
             trained["model"], trained["tok"] = res.model, tok
             return {"pairs": len(pairs), "steps": res.steps, "first_loss": res.first_loss,
                     "final_loss": res.final_loss}  # fmt: skip

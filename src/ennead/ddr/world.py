@@ -129,8 +129,9 @@ def build_world(
     texts = []
     for e, r in sorted(known):
         texts.append(f"Q: {question_text(e, r)} A: {facts[(e, r)]} .")
+        k = rng.randint(1, n_passages)
         texts.append(
-            f"Background: {' '.join(distractors(e, r, n_passages))} Q: {question_text(e, r)} "
+            f"Background: {' '.join(distractors(e, r, k))} Q: {question_text(e, r)} "
             f"A: {facts[(e, r)]} ."
         )
     # Reading: answers copied from a passage in context, on facts the model does not know, with
@@ -139,7 +140,9 @@ def build_world(
     for _ in range(reading_examples):
         e, r = rng.choice(unknown)
         v = rng.choice(values[r])  # any value: the passage, not memory, gives the answer
-        docs = [world.passage(e, r, v)] + distractors(e, r, n_passages - 1)
+        # One to n_passages passages, the relevant one first (what a good reranker would give),
+        # so the model reads single passages too but learns to trust the top of the list.
+        docs = [world.passage(e, r, v)] + distractors(e, r, rng.randint(0, n_passages - 1))
         texts.append(f"Background: {' '.join(docs)} Q: {question_text(e, r)} A: {v} .")
     rng.shuffle(texts)
     world.pretrain_texts = texts

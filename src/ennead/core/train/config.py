@@ -162,6 +162,12 @@ class DPOConfig(TrainConfig):
 class SFTConfig(TrainConfig):
     """Supervised fine-tuning on prompt/completion pairs (loss on completion tokens only)."""
 
+    add_eos: bool = Field(
+        True,
+        description="append EOS to each completion and train it (off: the loss is on the "
+        "completion's own tokens only, e.g. one-token answers cut by max_new_tokens)",
+    )
+
     def to_trl(self, output_dir: str | None = None) -> Any:
         """The equivalent ``trl.SFTConfig`` (completion-only loss)."""
         trl = require("trl", "train", "the TRL SFT backend")

@@ -417,7 +417,14 @@ def train_sft(
     acc = _accelerator(cfg)
     accelerate.utils.set_seed(cfg.seed)
     enc = [
-        encode(tokenizer, e["prompt"], e["completion"], cfg.max_length, cfg.max_prompt_length)
+        encode(
+            tokenizer,
+            e["prompt"],
+            e["completion"],
+            cfg.max_length,
+            cfg.max_prompt_length,
+            add_eos=cfg.add_eos,
+        )
         for e in examples
     ]
     pid = pad_id(tokenizer)
