@@ -1,4 +1,4 @@
-"""Issue 6's gate on the tiny config (slow: about 25-40 minutes of CPU time for the agent, the
+"""Issue 6's gate on the tiny config (slow: about 16-40 minutes for the agent, the
 baselines and the evaluation; run with ``pytest -m slow tests/objexist/test_acceptance.py``)."""
 
 import pytest

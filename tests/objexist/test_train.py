@@ -43,6 +43,11 @@ def test_fixed_policies_make_their_moves(cfg, small_sim):
         rnd = rollout(net, small_sim, sc, "random", rng=np.random.default_rng(1))
         learned = rollout(net, small_sim, sc, "learned", greedy=True)
     assert rnd.moves.max() > 0 and rnd.moves.min() == 0
+    with torch.no_grad():
+        sw = rollout(net, small_sim, sc, "sweep", rng=np.random.default_rng(2))
+    # a sweep goes one way only: the final view is +-moves
+    assert (np.abs(sw.views[np.arange(len(sc)), sw.moves]) == sw.moves).all()
+    assert sw.moves.max() > 1 and sw.moves.min() == 0
     assert ((learned.actions >= 0).sum(1) == learned.moves + 1).all()
     expected = np.where(learned.correct, 1.0, -1.0) + 1.0 / (learned.moves + 2)
     assert np.allclose(learned.reward, expected)

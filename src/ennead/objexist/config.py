@@ -102,6 +102,12 @@ class TrainConfig(BaseConfig):
         "trains only the answer losses, so multi-view answers are learned before the policy "
         "moves on purpose (0 = the paper's on-policy data only)",
     )
+    explore_walk: Literal["random", "sweep"] = Field(
+        "sweep",
+        description="how exploration episodes move: random (uniform left/right/stop each step) or "
+        "sweep (a random direction and length, then straight moves, so the answer head learns to "
+        "remember an object seen several views ago)",
+    )
     grad_clip: float = Field(5.0, gt=0, description="gradient norm clip")
     curriculum: list[StageConfig] = Field(
         default_factory=_default_curriculum, min_length=1, description="stages run in order"

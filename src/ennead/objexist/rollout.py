@@ -2,7 +2,9 @@
 
 Policies: ``learned`` (the movement head; sampled in training, greedy in tests), ``passive``
 (stop at once), ``exhaustive`` (move left every step, answer after the last move), ``random``
-(uniform over left/right/stop) and ``oracle`` (ground truth: move left while the query has not been
+(uniform over left/right/stop), ``sweep`` (per episode a direction and a length 0..max_moves drawn
+uniformly, then that many moves one way: the walk used to train the answer head on consistent
+multi-view sequences) and ``oracle`` (ground truth: move left while the query has not been
 seen and some object on the table has not been seen yet; answer yes iff the query was seen).
 
 Moves are counted as moves made (the original logs the index of the last loop step instead, so
@@ -23,8 +25,8 @@ from ennead.objexist.env import Tabletop
 from ennead.objexist.model import MOVE_LEFT, MOVE_RIGHT, STOP, ObjExistNet, images_to_tensor
 from ennead.objexist.scenes import Scenes
 
-Policy = Literal["learned", "passive", "exhaustive", "random", "oracle"]
-POLICIES = ("learned", "passive", "exhaustive", "random", "oracle")
+Policy = Literal["learned", "passive", "exhaustive", "random", "oracle", "sweep"]
+POLICIES = ("learned", "passive", "exhaustive", "random", "oracle", "sweep")
 
 
 @dataclass
@@ -77,6 +79,9 @@ def rollout(
     step_mask = torch.zeros(steps, n)
     actions = np.full((n, steps), -1, np.int64)
     view_log = np.full((n, steps), -99, np.int64)
+    if policy == "sweep":
+        sweep_len = rng.integers(0, t_max + 1, n)
+        sweep_dir = rng.choice(np.array([MOVE_LEFT, MOVE_RIGHT]), n)
     k = scenes.objects.shape[1]
     seen_obj = np.zeros((n, k), bool)
     oracle_answer = np.zeros(n, bool)
@@ -108,6 +113,8 @@ def rollout(
             act = np.full(len(rows), MOVE_LEFT)
         elif policy == "random":
             act = rng.integers(0, 3, len(rows))
+        elif policy == "sweep":
+            act = np.where(t < sweep_len[rows], sweep_dir[rows], STOP)
         elif policy == "oracle":
             q_seen = ((sub.objects == sub.query[:, None]) & seen_obj[rows]).any(1)
             unseen = ((sub.objects >= 0) & ~seen_obj[rows]).any(1)

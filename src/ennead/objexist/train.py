@@ -136,7 +136,7 @@ def train_job(
                 loss, parts = reinforce_loss(
                     ep, own.label, w_rl, cfg.train.entropy, supervised, cfg.train.step_answer
                 )
-                ep_walk = rollout(net, sim, walk, "random", rng=rng)
+                ep_walk = rollout(net, sim, walk, cfg.train.explore_walk, rng=rng)
                 walk_loss, _ = reinforce_loss(
                     ep_walk, walk.label, 0.0, 0.0, True, cfg.train.step_answer
                 )
