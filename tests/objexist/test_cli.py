@@ -32,7 +32,7 @@ SMOKE = [
 def test_config_prints_yaml(cli_app):
     res = CliRunner().invoke(cli_app, ["objexist", "config", "tiny", "--set", "seed=5"])
     assert res.exit_code == 0, res.output
-    assert "seed: 5" in res.output and "resolution: 48" in res.output
+    assert "seed: 5" in res.output and "observation: idmap" in res.output
 
 
 def test_bad_override_is_a_config_error(cli_app):

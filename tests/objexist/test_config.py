@@ -17,7 +17,7 @@ def test_default_yaml_equals_pydantic_defaults():
     assert data == ObjExistConfig().model_dump(mode="json")
 
 
-@pytest.mark.parametrize("preset", ["tiny", "default", "paper"])
+@pytest.mark.parametrize("preset", ["tiny", "tiny_rgb", "default", "paper"])
 def test_presets_load_and_round_trip(preset):
     cfg = load_config(ObjExistConfig, preset, package="ennead.objexist")
     again = ObjExistConfig.model_validate(yaml.safe_load(cfg.to_yaml()))
@@ -52,6 +52,6 @@ def test_bad_keys_and_values_name_the_key():
             package="ennead.objexist",
         )
     with pytest.raises(ConfigError, match="rays per side"):
-        load_config(ObjExistConfig, "tiny", ["sim.resolution=24"], package="ennead.objexist")
+        load_config(ObjExistConfig, "tiny_rgb", ["sim.resolution=24"], package="ennead.objexist")
     with pytest.raises(ConfigError, match="unknown preset"):
         load_config(ObjExistConfig, "huge", package="ennead.objexist")

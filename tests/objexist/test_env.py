@@ -129,3 +129,57 @@ def test_vector_env_matches_single_env_images(sim):
     for i in range(3):
         img = sim.render(scenes.take(np.array([i])), np.array([0])).rgb[0]
         assert np.array_equal(img, obs["image"][i])
+
+
+def test_idmap_observation_is_ray_cast_with_occlusion():
+    """The fast path: a 22-channel one-hot id map from the same ray caster, occlusion included."""
+    from ennead.objexist.render import ID_CHANNELS, idmap_picture
+    from ennead.objexist.shapes import object_index
+
+    env = ObjExistEnv(level="two_occluded", resolution=32, supersample=2, observation="idmap")
+    check_env(env, skip_render_check=True)
+    assert "image" not in env.observation_space.spaces
+    assert env.observation_space["idmap"].shape == (32, 32, ID_CHANNELS) == (32, 32, 22)
+    obs, info = env.reset(
+        seed=0, options={"objects": ["laptop", "key"], "query": "key", "occluded": True}
+    )
+    ids = obs["idmap"]
+    assert ids.dtype == np.float32 and ids.shape == (32, 32, 22)
+    assert np.all(ids >= 0) and np.allclose(ids.sum(-1)[ids.sum(-1) > 0].max(), 1.0)
+    key, laptop = object_index("key"), object_index("laptop")
+    # hidden behind the laptop in the start view: no ray reaches the key
+    assert ids[..., key].sum() == 0 and not info["query_visible_now"]
+    assert ids[..., laptop].sum() > 5 and ids[..., 21].sum() > 50  # laptop and table
+    found = []
+    for _ in range(6):  # the left sweep reveals it
+        obs, *_ = env.step(0)
+        found.append(obs["idmap"][..., key].sum() > 0)
+    assert any(found)
+    assert idmap_picture(obs["idmap"]).shape == (32, 32, 3)
+    # vector env: same observation key and shapes
+    venv = ObjExistVecEnv(4, level="mixed", resolution=32, supersample=2, observation="idmap")
+    vobs, _ = venv.reset(seed=1)
+    assert vobs["idmap"].shape == (4, 32, 32, 22) and vobs["idmap"].dtype == np.float32
+    vobs, *_ = venv.step(np.zeros(4, int))
+    assert venv.observation_space.contains(vobs)
+    depth = ObjExistEnv(
+        level="mixed", resolution=32, supersample=2, observation="idmap", depth=True
+    )
+    check_env(depth, skip_render_check=True)
+
+
+def test_idmap_network_and_rollout(tmp_path):
+    from ennead.core.config import load_config
+    from ennead.objexist import ObjExistConfig
+    from ennead.objexist.env import Tabletop
+    from ennead.objexist.rollout import rollout
+    from ennead.objexist.train import build_net
+
+    cfg = load_config(ObjExistConfig, "tiny", package="ennead.objexist")
+    assert cfg.sim.observation == "idmap"
+    sim = Tabletop(cfg.sim)
+    net = build_net(cfg)
+    assert net.conv[0].in_channels == 22 and sim.channels == 22
+    scenes = sim.sampler.sample(6, "mixed", np.random.default_rng(0))
+    ep = rollout(net, sim, scenes, "exhaustive")
+    assert ep.answer_logits.shape == (6, 2) and (ep.moves == 6).all()

@@ -13,7 +13,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 ConfigArg = Annotated[
-    str | None, typer.Argument(help="Preset (tiny, default, paper) or a YAML file.")
+    str | None, typer.Argument(help="Preset (tiny, tiny_rgb, default, paper) or a YAML file.")
 ]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override: key.sub=value.")]
 RunOpt = Annotated[Path | None, typer.Option("--run", "-r", help="Run folder.")]

@@ -21,6 +21,13 @@ class SimConfig(BaseConfig):
         2, ge=1, description="rays (sub-pixels) an object must cover to count as visible"
     )
     max_moves: int = Field(6, ge=0, le=12, description="move budget per episode (paper: 6)")
+    observation: Literal["rgb", "idmap"] = Field(
+        "rgb",
+        description="rgb: a shaded colour image (H, W, 3) uint8 under the key 'image'; idmap: the "
+        "spec's fast path, the ray caster's id map as a 22-channel one-hot (21 objects + table; "
+        "fractions when supersample > 1) float32 (H, W, 22) under the key 'idmap', which "
+        "separates occlusion reasoning from perception",
+    )
     depth: bool = Field(False, description="add a depth map to the observation")
     holdout_seed: int = Field(234, description="seed that picks the held-out object pairs")
     holdout_per_type: int = Field(

@@ -1,12 +1,13 @@
 """Gymnasium environments: one scene (:class:`ObjExistEnv`) and N scenes in one NumPy call
 (:class:`ObjExistVecEnv`). Registered lazily as ``ennead/ObjExist-v0`` by :func:`register_envs`.
 
-Observation: ``image`` (H, W, 3) uint8, ``query`` (object index 0-20), ``moves`` made so far, and
-``depth`` (H, W) float32 when ``depth=True``. Actions: 0 move left (-30 degrees), 1 move right
-(+30 degrees), 2 answer "no", 3 answer "yes". Answering ends the episode with reward
-``(+1 if right else -1) + 1 / (moves + 2)`` (the paper's accuracy plus latency reward). Moving
-gives 0. With the move budget spent, a move truncates the episode with reward -1 (no answer);
-``info["action_mask"]`` says which actions are allowed.
+Observation: ``image`` (H, W, 3) uint8 (``observation="rgb"``) or ``idmap`` (H, W, 22) float32
+(``observation="idmap"``: the ray caster's id map, one-hot over 21 objects + table), ``query``
+(object index 0-20), ``moves`` made so far, and ``depth`` (H, W) float32 when ``depth=True``.
+Actions: 0 move left (-30 degrees), 1 move right (+30 degrees), 2 answer "no", 3 answer "yes".
+Answering ends the episode with reward ``(+1 if right else -1) + 1 / (moves + 2)`` (the paper's
+accuracy plus latency reward). Moving gives 0. With the move budget spent, a move truncates the
+episode with reward -1 (no answer); ``info["action_mask"]`` says which actions are allowed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from ennead.core.errors import ConfigError
 from ennead.core.imports import require
 from ennead.objexist.config import SimConfig
-from ennead.objexist.render import Frame, Renderer
+from ennead.objexist.render import ID_CHANNELS, Frame, Renderer, idmap_picture
 from ennead.objexist.scenes import LEVELS, PAIR_MODES, Scenes, SceneSampler
 from ennead.objexist.shapes import N_OBJECTS, OBJECT_NAMES
 
@@ -45,10 +46,26 @@ class Tabletop:
             holdout_per_type=self.cfg.holdout_per_type,
         )
 
+    @property
+    def obs_key(self) -> str:
+        """The observation key of the view: ``image`` (rgb) or ``idmap``."""
+        return "idmap" if self.cfg.observation == "idmap" else "image"
+
+    @property
+    def channels(self) -> int:
+        """Input channels of the network: 3 (rgb) or 22 (idmap), plus 1 with depth."""
+        return (ID_CHANNELS if self.cfg.observation == "idmap" else 3) + int(self.cfg.depth)
+
+    def view_space(self) -> spaces.Box:
+        r = self.cfg.resolution
+        if self.cfg.observation == "idmap":
+            return spaces.Box(0.0, 1.0, (r, r, ID_CHANNELS), np.float32)
+        return spaces.Box(0, 255, (r, r, 3), np.uint8)
+
     def observation_space(self) -> spaces.Dict:
         r = self.cfg.resolution
         parts: dict[str, spaces.Space[Any]] = {
-            "image": spaces.Box(0, 255, (r, r, 3), np.uint8),
+            self.obs_key: self.view_space(),
             "query": spaces.Discrete(N_OBJECTS),
             "moves": spaces.Discrete(self.cfg.max_moves + 1),
         }
@@ -56,8 +73,20 @@ class Tabletop:
             parts["depth"] = spaces.Box(0.0, 10.0, (r, r), np.float32)
         return spaces.Dict(parts)
 
-    def render(self, scenes: Scenes, views: np.ndarray) -> Frame:
-        return self.renderer.render(scenes.prims(), views)
+    def render(self, scenes: Scenes, views: np.ndarray, shade: bool | None = None) -> Frame:
+        """Ray-cast the views; shading (colours, depth) is skipped when the observation does not
+        need it (an id map without depth), unless ``shade=True``."""
+        if shade is None:
+            shade = self.cfg.observation == "rgb" or self.cfg.depth
+        return self.renderer.render(scenes.prims(), views, shade=shade)
+
+    def observe(self, frame: Frame) -> np.ndarray:
+        """The view observation of each rendered scene: (N, H, W, 3) uint8 or (N, H, W, 22)."""
+        return frame.idmap() if self.cfg.observation == "idmap" else frame.rgb
+
+    def picture(self, frame: Frame) -> np.ndarray:
+        """What the agent sees, drawable: the RGB image, or the id map in palette colours."""
+        return idmap_picture(frame.idmap()) if self.cfg.observation == "idmap" else frame.rgb
 
     def query_visible(self, frame: Frame, scenes: Scenes) -> np.ndarray:
         px = frame.pixels_of(scenes.query[:, None])[:, 0]
@@ -184,7 +213,7 @@ class ObjExistEnv(gym.Env[dict[str, Any], int]):
     def _obs(self) -> dict[str, Any]:
         assert self._frame is not None
         obs: dict[str, Any] = {
-            "image": self._frame.rgb[0].copy(),
+            self.sim.obs_key: self.sim.observe(self._frame)[0].copy(),
             "query": int(self.scene.query[0]),
             "moves": self._moves,
         }
@@ -211,7 +240,7 @@ class ObjExistEnv(gym.Env[dict[str, Any], int]):
     def render(self) -> np.ndarray | None:  # type: ignore[override]
         if self.render_mode is None or self._frame is None:
             return None
-        return np.kron(self._frame.rgb[0], np.ones((4, 4, 1), np.uint8))
+        return np.kron(self.sim.picture(self._frame)[0], np.ones((4, 4, 1), np.uint8))
 
 
 class ObjExistVecEnv(VectorEnv):  # type: ignore[type-arg]
@@ -239,7 +268,8 @@ class ObjExistVecEnv(VectorEnv):  # type: ignore[type-arg]
         self._views = np.zeros(num_envs, np.int64)
         self._moves = np.zeros(num_envs, np.int64)
         self._needs_reset = np.zeros(num_envs, bool)
-        self._rgb = np.zeros((num_envs, *self.single_observation_space["image"].shape), np.uint8)
+        space = self.sim.view_space()
+        self._view_obs = np.zeros((num_envs, *space.shape), space.dtype)
         self._depth = np.zeros(
             (num_envs, self.sim.cfg.resolution, self.sim.cfg.resolution), np.float32
         )
@@ -265,7 +295,7 @@ class ObjExistVecEnv(VectorEnv):  # type: ignore[type-arg]
         if len(rows) == 0:
             return
         frame = self.sim.render(self._scenes.take(rows), self._views[rows])
-        self._rgb[rows] = frame.rgb
+        self._view_obs[rows] = self.sim.observe(frame)
         if self.sim.cfg.depth:
             self._depth[rows] = np.clip(frame.depth, 0, 10)
 
@@ -311,7 +341,7 @@ class ObjExistVecEnv(VectorEnv):  # type: ignore[type-arg]
     def _obs(self) -> dict[str, Any]:
         assert self._scenes is not None
         obs = {
-            "image": self._rgb.copy(),
+            self.sim.obs_key: self._view_obs.copy(),
             "query": self._scenes.query.copy(),
             "moves": self._moves.copy(),
         }

@@ -7,6 +7,7 @@ trains only them), answer {no, yes} on one extra core step over the last image.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -29,10 +30,13 @@ class ReLURNNCell(nn.Module):
 
 
 class ObjExistNet(nn.Module):
-    def __init__(self, cfg: ModelConfig | None = None, in_channels: int = 3):
+    def __init__(self, cfg: ModelConfig | None = None, in_channels: int = 3, centre: bool = True):
         super().__init__()
         cfg = cfg or ModelConfig()
         self.cfg = cfg
+        # RGB in [0, 1] is centred on 0; a one-hot id map is fed as 0/1 (centring its 22 mostly
+        # empty channels at -0.5 left the CNN stuck at chance in our runs)
+        self.shift = 0.5 if centre else 0.0
         layers: list[nn.Module] = [nn.Dropout(cfg.dropout)] if cfg.dropout > 0 else []
         c_in = in_channels
         for i, c in enumerate(cfg.channels):
@@ -58,7 +62,7 @@ class ObjExistNet(nn.Module):
 
     def encode(self, images: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) floats in [0, 1] and query ids (B,) -> (B, feature_dim)."""
-        x = self.conv(images - 0.5)
+        x = self.conv(images - self.shift if self.shift else images)
         if self.film is not None:
             gamma, beta = self.film(self.query(query)).chunk(2, 1)
             x = torch.relu(x * (1 + gamma[:, :, None, None]) + beta[:, :, None, None])
@@ -80,9 +84,15 @@ class ObjExistNet(nn.Module):
         return self.answer(self.step(query, g, h))  # type: ignore[no-any-return]
 
 
-def images_to_tensor(rgb, depth=None) -> torch.Tensor:  # type: ignore[no-untyped-def]
-    """uint8 (B, H, W, 3) [+ depth (B, H, W) metres] -> float (B, C, H, W) in [0, 1]."""
-    x = torch.from_numpy(rgb).permute(0, 3, 1, 2).float().div_(255.0)
+def images_to_tensor(view, depth=None) -> torch.Tensor:  # type: ignore[no-untyped-def]
+    """View observations (B, H, W, C) [+ depth (B, H, W) metres] -> float (B, C', H, W) in [0, 1].
+
+    uint8 RGB is scaled by 1/255; an id map (float fractions, ``sim.observation=idmap``) is
+    used as it is.
+    """
+    x = torch.from_numpy(view).permute(0, 3, 1, 2).float()
+    if view.dtype == np.uint8:
+        x = x.div_(255.0)
     if depth is not None:
         d = torch.from_numpy(depth).unsqueeze(1).clamp(0, 3.0) / 3.0
         x = torch.cat([x, d], 1)

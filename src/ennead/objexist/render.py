@@ -17,10 +17,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ennead.objexist.shapes import BOX, CYLINDER, N_OBJECTS, SPHERE, TABLE_HEIGHT, TABLE_RADIUS
+from ennead.objexist.shapes import (
+    BOX,
+    COLOURS,
+    CYLINDER,
+    N_OBJECTS,
+    SPHERE,
+    TABLE_HEIGHT,
+    TABLE_RADIUS,
+)
 
 TABLE_ID, FLOOR_ID, BACKGROUND_ID = N_OBJECTS, N_OBJECTS + 1, N_OBJECTS + 2
 N_IDS = N_OBJECTS + 3
+ID_CHANNELS = N_OBJECTS + 1  # the id-map observation: 21 objects + the table; floor/wall = all 0
 CAMERA_RADIUS = 1.0
 CAMERA_HEIGHT = 1.082
 STEP_RAD = np.pi / 6  # 30 degrees per move
@@ -78,6 +87,38 @@ class Frame:
         onehot = np.zeros((n, N_IDS, hh, ww), dtype=np.float32)
         np.put_along_axis(onehot, self.ids_hi[:, None].astype(np.int64), 1.0, axis=1)
         return onehot.reshape(n, N_IDS, h, s, w, s).mean((3, 5))
+
+    def idmap(self) -> np.ndarray:
+        """The id-map observation: (N, H, W, 22) float32, channel c = share of the pixel's rays
+        that hit object c (0-20) or the table (21); floor and wall rays count for no channel.
+
+        With one ray per pixel each pixel is one-hot (or all zero); with S x S rays a pixel holds
+        the fractions, so an object covering one sub-pixel still shows. It comes from the same
+        ray cast as the RGB image: an occluded object has no rays and is absent.
+        """
+        n, hh, _ = self.ids_hi.shape
+        h, w = self.ids.shape[1:]
+        s = hh // h
+        # channel per sub-pixel; floor and wall go to a spare column that is dropped
+        chan = np.minimum(self.ids_hi, ID_CHANNELS).reshape(n, h, s, w, s)
+        out = np.zeros((n * h * w, ID_CHANNELS + 1), np.float32)
+        cells = np.arange(n * h * w)
+        for a in range(s):
+            for b in range(s):
+                out[cells, chan[:, :, a, :, b].reshape(-1)] += 1.0 / (s * s)
+        return out[:, :ID_CHANNELS].reshape(n, h, w, ID_CHANNELS)
+
+
+ID_PALETTE = np.concatenate([COLOURS, [_TABLE_RGB]]).astype(np.float32)  # (22, 3)
+ID_PALETTE_BACKGROUND = np.array([0.12, 0.12, 0.14], np.float32)
+
+
+def idmap_picture(idmap: np.ndarray) -> np.ndarray:
+    """Draw id-map observations (..., H, W, 22) as uint8 RGB: each channel in its object's flat
+    palette colour (the table brown, floor and wall dark), mixed by the pixel's fractions."""
+    filled = idmap.sum(-1, keepdims=True)
+    rgb = idmap @ ID_PALETTE + (1.0 - filled) * ID_PALETTE_BACKGROUND
+    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def camera_pose(view: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

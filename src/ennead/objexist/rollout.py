@@ -98,7 +98,7 @@ def rollout(
         rows_t = torch.from_numpy(rows)
         if net is not None:
             depth = frame.depth if sim.cfg.depth else None
-            g = net.encode(images_to_tensor(frame.rgb, depth), query[rows_t])
+            g = net.encode(images_to_tensor(sim.observe(frame), depth), query[rows_t])
             h = net.step(query[rows_t], g, hidden[rows_t])
             hidden = hidden.index_copy(0, rows_t, h)
             move_logits, b = net.act(h)

@@ -24,6 +24,7 @@ from ennead.core.logging import get_logger, progress
 from ennead.objexist.config import ObjExistConfig, StageConfig
 from ennead.objexist.env import Tabletop
 from ennead.objexist.model import STOP, ObjExistNet
+from ennead.objexist.render import ID_CHANNELS
 from ennead.objexist.rollout import Policy, reinforce_loss, rollout
 
 log = get_logger(__name__)
@@ -38,7 +39,10 @@ class Job:
 
 
 def build_net(cfg: ObjExistConfig) -> ObjExistNet:
-    return ObjExistNet(cfg.model, in_channels=4 if cfg.sim.depth else 3)
+    view = ID_CHANNELS if cfg.sim.observation == "idmap" else 3
+    return ObjExistNet(
+        cfg.model, in_channels=view + int(cfg.sim.depth), centre=cfg.sim.observation == "rgb"
+    )
 
 
 def load_net(cfg: ObjExistConfig, path: str | Path) -> ObjExistNet:

@@ -25,8 +25,13 @@ def episode_frames(sim: Any, scenes: Any, ep: Any, i: int, scale: int = 3) -> li
     frames = []
     steps = [t for t in range(ep.actions.shape[1]) if ep.actions[i, t] >= 0]
     sub = scenes.take(np.array([i]))
+    idmap = sim.cfg.observation == "idmap"
     for t in steps:
-        rgb = sim.render(sub, np.array([ep.views[i, t]])).rgb[0]
+        frame = sim.render(sub, np.array([ep.views[i, t]]), shade=True)
+        rgb = frame.rgb[0]
+        if idmap:  # the shaded view (for people) next to the id map the agent sees
+            rgb = np.concatenate([rgb, np.full((rgb.shape[0], 2, 3), 255, np.uint8)], 1)
+            rgb = np.concatenate([rgb, sim.picture(frame)[0]], 1)
         img = Image.fromarray(rgb).resize(
             (rgb.shape[1] * scale, rgb.shape[0] * scale), Image.NEAREST
         )
