@@ -88,6 +88,9 @@ class WorldSettings(BaseConfig):
     n_passages: int = Field(3, ge=2, description="retrieved passages per question")
     reading_examples: int = Field(1200, ge=10, description="reading-comprehension texts")
     seed: int = Field(0, description="world seed")
+    both_scenarios: bool = Field(
+        False, description="ask every fact in both scenarios of its pool (twice the questions)"
+    )
 
 
 class SyntheticSettings(BaseConfig):

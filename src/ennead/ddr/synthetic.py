@@ -127,7 +127,8 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
         torch.set_num_threads(s.threads)
     world = build_world(n_entities=s.world.n_entities, n_values=s.world.n_values,
                         known_fraction=s.world.known_fraction, n_passages=s.world.n_passages,
-                        reading_examples=s.world.reading_examples, seed=s.world.seed)  # fmt: skip
+                        reading_examples=s.world.reading_examples, seed=s.world.seed,
+                        both_scenarios=s.world.both_scenarios)  # fmt: skip
     train = as_records(world.train[: s.train_questions])
     test = as_records(world.test[: s.test_questions])
 
@@ -161,7 +162,11 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
                 eval_stage("ddr_gen", g, _load(base, bs))
 
         summary = trainer.fit_with(train, gen_lm, kr_lm, on_gen=on_gen)
-        gen_dpo_steps = summary.get("r1-gen-dpo", {}).get("steps")
+        # SFT gets the same optimizer steps as all rounds of Gen DPO together.
+        gen_dpo_steps = (
+            sum(int(v.get("steps") or 0) for k, v in summary.items() if k.endswith("-gen-dpo"))
+            or None
+        )
         if "ddr_all" in methods:
             eval_stage("ddr_all", trainer.gen_lm_, trainer.kr_lm_)
 

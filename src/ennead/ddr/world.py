@@ -66,8 +66,15 @@ def build_world(
     train_fraction: float = 0.75,
     reading_examples: int = 3000,
     seed: int = 0,
+    both_scenarios: bool = False,
 ) -> World:
-    """Facts, scenarios and pre-training text; everything is a function of ``seed``."""
+    """Facts, scenarios and pre-training text; everything is a function of ``seed``.
+
+    ``both_scenarios``: every fact is asked in both scenarios of its pool (clean and misleading
+    for known facts, clean and noisy for unknown ones), each with its own passages, instead of
+    half the facts in each. Twice the questions from the same facts: contrasting pairs for
+    training and a less noisy test set, at no extra pre-training cost.
+    """
     rng = random.Random(seed)
     taken: set[str] = set()
     entities = _words(rng, n_entities, 3, taken)
@@ -118,9 +125,11 @@ def build_world(
             kinds = (("known_clean", "known_misleading") if name == "known"
                      else ("unknown_clean", "unknown_noisy"))  # fmt: skip
             for i, (e, r) in enumerate(chunk):
-                scenario = kinds[0] if i < half else kinds[1]
-                q = make_question(e, r, scenario, f"{split}-{name}-{i}")
-                (world.train if split == "train" else world.test).append(q)
+                chosen = kinds if both_scenarios else (kinds[0] if i < half else kinds[1],)
+                for scenario in chosen:
+                    qid = f"{split}-{name}-{i}" + (f"-{scenario}" if both_scenarios else "")
+                    q = make_question(e, r, scenario, qid)
+                    (world.train if split == "train" else world.test).append(q)
     rng.shuffle(world.train)
     rng.shuffle(world.test)
 
