@@ -72,3 +72,23 @@ def test_train_rejects_questions_without_answers(tmp_path):
     bad = [QARecord(id="x", question="q", answers=[], passages=["p"])]
     with pytest.raises(DataError, match="need gold answers"):
         DDR(cfg).train(bad, RunDir.create(tmp_path / "r", cfg))
+
+
+def test_empty_corpus_is_a_clear_error(tmp_path):
+    from ennead.ddr.pipeline import build_retriever
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("")
+    cfg = load_config(DDRConfig, "tiny", ["retrieval.kind=bm25", f"retrieval.corpus={corpus}"],
+                      package="ennead.ddr")  # fmt: skip
+    with pytest.raises(DataError, match="corpus is empty"):
+        build_retriever(cfg)
+
+
+def test_missing_module_checkpoint_names_the_folder(tmp_path):
+    from ennead.core.errors import StageError
+    from ennead.ddr.train import _trained_lm
+
+    cfg = load_config(DDRConfig, "tiny", package="ennead.ddr")
+    with pytest.raises(StageError, match=r"missing module checkpoint .*r1-gen-dpo"):
+        _trained_lm(cfg.gen.module, object(), tmp_path / "r1-gen-dpo")
