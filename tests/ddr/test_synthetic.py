@@ -63,3 +63,14 @@ def test_split_answer_keeps_one_token_answer():
         "prompt": "Background: a lives in b . Q: where does a live ? A:",
         "completion": " b",
     }
+
+
+def test_tour_section_reuses_the_finished_run(experiment):
+    from ennead.ddr.synthetic import tour_demo
+
+    _, run, res = experiment
+    section = tour_demo(run)
+    assert set(section["tasks"]) == {"sft", "ddr_gen", "ddr_all"}
+    assert section["tasks"]["ddr_all"]["accuracy"] == res["table"]["ddr_all"]["overall"]
+    assert section["baselines"]["ddr_all"]["accuracy"] == res["table"]["vanilla"]["overall"]
+    assert section["images"] == ["reward_curves.png"]
