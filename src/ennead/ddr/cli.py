@@ -1,4 +1,4 @@
-"""``ennead ddr predict | config | train | evaluate | demo``."""
+"""``ennead ddr predict | config | train | evaluate | demo | wordnet``."""
 
 from __future__ import annotations
 
@@ -149,3 +149,47 @@ def demo(
     console = Console()
     console.print(table)
     console.print(f"table: {run.path / 'table.md'}  plot: {res.get('plot', '-')}")
+
+
+@app.command()
+def wordnet(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="run folder (rerun it to resume)")
+    ] = None,
+    train_questions: Annotated[int, typer.Option(help="DDR training questions")] = 48,
+    test_questions: Annotated[int, typer.Option(help="held-out test questions")] = 64,
+    corpus_size: Annotated[int, typer.Option(help="passages in the corpus")] = 2000,
+    data_seed: Annotated[int, typer.Option(help="question and corpus sampling seed")] = 0,
+    wordnet_dir: Annotated[
+        Path, typer.Option(help="WordNet data folder (Debian: apt-get install wordnet-base)")
+    ] = Path("/usr/share/wordnet"),
+    threads: Annotated[int | None, typer.Option(help="torch threads")] = None,
+) -> None:
+    """WordNet reverse dictionary with SmolLM2 (preset smollm2): vanilla RAG vs DDR."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ennead.core.runs import RunDir, default_run_path
+    from ennead.ddr.wordnet import WordNetSettings, run_wordnet
+
+    cfg = _config(config or "smollm2", overrides)
+    wn = WordNetSettings(root=str(wordnet_dir), train_questions=train_questions,
+                         test_questions=test_questions, corpus_size=corpus_size,
+                         seed=data_seed)  # fmt: skip
+    run = RunDir.create(out or default_run_path("ddr-wordnet"), cfg, seed=cfg.seed, system="ddr")
+    res = run_wordnet(cfg, wn, run, threads=threads)
+    run.finish(summary=res["table"])
+    table = Table(title="DDR on WordNet reverse-dictionary questions (test, %)")
+    for c in ("method", "accuracy", "first word exact", "gold in context", "gold first"):
+        table.add_column(c, justify="left" if c == "method" else "right")
+    for method, row in res["table"].items():
+        cells = [row.get(k) for k in ("accuracy", "first_word", "gold_in_context", "gold_first")]
+        table.add_row(method, *(f"{v:.1f}" if v is not None else "-" for v in cells))
+    console = Console()
+    console.print(table)
+    console.print(
+        "seconds per stage: " + ", ".join(f"{k} {v:.0f}" for k, v in res["times"].items())
+    )
+    console.print(f"table: {run.path / 'table.md'}  results: {run.path / 'results.json'}")
