@@ -17,13 +17,13 @@ SMALL = [
 ]  # fmt: skip
 
 
-def _setup():
+def _setup(extra=()):
     world = build_world(n_entities=12, n_values=3, reading_examples=40, seed=1)
     texts = world.pretrain_texts + [j["passage"] for j in world.judge_texts]
     opts = json.dumps({"texts": texts, "seed": 0, "hidden_size": 32, "num_layers": 1,
                        "num_heads": 2})  # fmt: skip
     overrides = [o for o in SMALL if not o.startswith("gen.module.options")]
-    overrides += [f"gen.module.options={opts}", f"kr.module.options={opts}"]
+    overrides += [f"gen.module.options={opts}", f"kr.module.options={opts}", *extra]
     cfg = load_config(DDRConfig, "tiny", overrides, package="ennead.ddr")
     return cfg, world.train[:8]
 
@@ -92,3 +92,48 @@ def test_missing_module_checkpoint_names_the_folder(tmp_path):
     cfg = load_config(DDRConfig, "tiny", package="ennead.ddr")
     with pytest.raises(StageError, match=r"missing module checkpoint .*r1-gen-dpo"):
         _trained_lm(cfg.gen.module, object(), tmp_path / "r1-gen-dpo")
+
+
+class _SamplerOnly:
+    """Stands in for a vLLM or OpenAI sampler: it generates but holds no torch model."""
+
+    def __init__(self, lm):
+        self._lm, self.name = lm, "remote"
+
+    def __getattr__(self, key):
+        if key in ("model", "tokenizer"):
+            raise AttributeError(key)
+        return getattr(self._lm, key)
+
+
+def test_out_of_process_sampler_trains_a_local_copy(tmp_path):
+    from ennead.core.errors import StageError
+    from ennead.ddr.pipeline import load_module_lm
+    from ennead.ddr.train import DDRTrainer
+
+    from ennead.ddr.data import as_records
+
+    cfg, rows = _setup()
+    records = as_records(rows)
+    base = load_module_lm(cfg.gen.module)
+    weights = tmp_path / "weights"
+    base.model.save_pretrained(str(weights))
+    base.tokenizer.save_pretrained(str(weights))
+    extra = ["train.rounds=1", "train.train_kr=false", "gen.module.backend=hf",
+             "train.gen_dpo.lora.enabled=true"]  # fmt: skip
+    remote, _ = _setup([*extra, f"gen.module.train_model={weights}"])
+    sampler = _SamplerOnly(load_module_lm(cfg.gen.module))
+    trainer = DDRTrainer(remote, RunDir.create(tmp_path / "run", remote))
+    trainer.fit_with(records, sampler, sampler)
+    final = trainer.run.stage_dir("r1-gen-dpo") / "model"
+    assert not (final / "adapter_config.json").exists()  # merged for the sampler to load
+    assert trainer.gen_lm_.model_path == str(final)
+    before = dict(base.model.named_parameters())
+    after = dict(trainer.gen_lm_.model.named_parameters())
+    assert any(not (before[k] == after[k]).all() for k in before)
+
+    missing, _ = _setup(extra)
+    with pytest.raises(StageError, match="samples out of process"):
+        DDRTrainer(missing, RunDir.create(tmp_path / "run2", missing)).fit_with(
+            records, sampler, sampler
+        )

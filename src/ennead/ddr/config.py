@@ -16,6 +16,12 @@ class ModuleBackend(BaseConfig):
     backend: str = Field("smollm2", description="core backend: smollm2, hf, tiny, openai, vllm")
     model: str | None = Field(None, description="model folder or served model name")
     adapter: str | None = Field(None, description="LoRA adapter folder (hf, smollm2)")
+    train_model: str | None = Field(
+        None,
+        description="transformers folder with the same weights, trained by DPO when the backend "
+        "samples out of process (vllm, openai); default: model. After each DPO stage vllm "
+        "reloads the trained (merged) folder",
+    )
     device: str = Field("auto", description="auto, cpu, cuda")
     batch_size: int = Field(16, ge=1, description="prompts per generation batch")
     chat: bool = Field(True, description="wrap prompts in the model's chat template")

@@ -44,6 +44,38 @@ def _model_and_tokenizer(lm: Any) -> tuple[Any, Any]:
     return model, tok
 
 
+def _trainable(lm: Any, module: ModuleBackend, stage: str) -> tuple[Any, Any, bool]:
+    """(model, tokenizer, in_process) for DPO. A module that samples out of process (vllm,
+    openai) is trained on a transformers copy of the same weights: ``train_model`` or ``model``."""
+    model, tok = getattr(lm, "model", None), getattr(lm, "tokenizer", None)
+    if model is not None and tok is not None:
+        return model, tok, True
+    source = module.train_model or module.model
+    if not source or not Path(source).is_dir():
+        raise StageError(
+            f"{stage}: the {getattr(lm, 'name', module.backend)!r} backend samples out of process; "
+            "DPO needs the same weights as a local transformers folder in the module's "
+            f"train_model (or model), got {source!r}"
+        )
+    from ennead.core.backends import load_backend
+
+    hf = load_backend("hf", model=source, device=module.device, batch_size=module.batch_size)
+    return hf.model, hf.tokenizer, False
+
+
+def _sampler(module: ModuleBackend, final: Path) -> Any:
+    """The module's sampler on a trained full model folder (vLLM reloads it in-process)."""
+    from ennead.core.backends import load_backend
+
+    if module.backend == "vllm":
+        return load_backend("vllm", model=str(final), device=module.device,
+                            batch_size=module.batch_size, options=dict(module.options))  # fmt: skip
+    if module.backend == "openai":
+        log.warning("the openai server keeps its old weights; later stages sample %s in-process "
+                    "(serve it and point the module at it to sample remotely)", final)  # fmt: skip
+    return load_backend("hf", model=str(final), device=module.device, batch_size=module.batch_size)
+
+
 def _trained_lm(module: ModuleBackend, base_lm: Any, folder: Path) -> Any:
     """The module's LM with the DPO stage's output (LoRA adapter or full model) applied."""
     from ennead.core.backends.hf import HFBackend
@@ -56,9 +88,7 @@ def _trained_lm(module: ModuleBackend, base_lm: Any, folder: Path) -> Any:
 
         base, tok = _model_and_tokenizer(base_lm)
         return HFBackend.from_model(load_adapter(base, final), tok, batch_size=module.batch_size)
-    from ennead.core.backends import load_backend
-
-    return load_backend("hf", model=str(final), device=module.device, batch_size=module.batch_size)
+    return _sampler(module, final)
 
 
 class DDRTrainer:
@@ -174,7 +204,8 @@ class DDRTrainer:
     # -- DPO -----------------------------------------------------------------------------------
     def _dpo_stage(self, name: str, lm: Any, module: ModuleBackend, pairs_path: Path,
                    dpo_cfg: Any, summary: dict[str, Any]) -> Any:  # fmt: skip
-        from ennead.core.train import train_dpo
+        from ennead.core.train import merge_lora, train_dpo
+        from ennead.core.train.lora import is_peft_model
 
         pairs = read_jsonl(pairs_path) if pairs_path.stat().st_size else []
 
@@ -184,14 +215,18 @@ class DDRTrainer:
             if not pairs:
                 log.warning("%s: no preference pairs (all groups constant); module unchanged", name)
                 return {"pairs": 0, "skipped": True}
-            model, tok = _model_and_tokenizer(lm)
+            model, tok, in_process = _trainable(lm, module, name)
             cfg = dpo_cfg.model_copy(update={"output_dir": str(folder / "train"),
                                              "seed": self.cfg.seed})  # fmt: skip
             res = train_dpo(model, tok, pairs, cfg, run_dir=self.run)
-            res.model.save_pretrained(str(folder / "model"))
+            out = res.model
+            if not in_process and is_peft_model(out):
+                out = merge_lora(out)  # an out-of-process sampler loads plain weights
+            out.save_pretrained(str(folder / "model"))
             tok.save_pretrained(str(folder / "model"))
             write_jsonl(folder / "history.jsonl", res.history)
-            trained["model"], trained["tok"] = res.model, tok
+            if in_process:
+                trained["model"], trained["tok"] = res.model, tok
             return {"pairs": len(pairs), "steps": res.steps, "first_loss": res.first_loss,
                     "final_loss": res.final_loss}  # fmt: skip
 
