@@ -108,10 +108,9 @@ class _SamplerOnly:
 
 def test_out_of_process_sampler_trains_a_local_copy(tmp_path):
     from ennead.core.errors import StageError
+    from ennead.ddr.data import as_records
     from ennead.ddr.pipeline import load_module_lm
     from ennead.ddr.train import DDRTrainer
-
-    from ennead.ddr.data import as_records
 
     cfg, rows = _setup()
     records = as_records(rows)
@@ -137,3 +136,23 @@ def test_out_of_process_sampler_trains_a_local_copy(tmp_path):
         DDRTrainer(missing, RunDir.create(tmp_path / "run2", missing)).fit_with(
             records, sampler, sampler
         )
+
+
+def test_dpo_stage_under_accelerate_launch_with_two_cpu_processes(tmp_path):
+    from ennead.ddr.data import as_records
+    from ennead.ddr.pipeline import load_module_lm
+    from ennead.ddr.train import DDRTrainer
+
+    extra = ["train.rounds=1", "train.train_kr=false", "train.dpo_launch=cpu_multi",
+             "train.dpo_processes=2", "train.gen_dpo.lora.enabled=true"]  # fmt: skip
+    cfg, rows = _setup(extra)
+    gen = load_module_lm(cfg.gen.module)
+    before = {k: v.detach().clone() for k, v in gen.model.named_parameters()}
+    trainer = DDRTrainer(cfg, RunDir.create(tmp_path / "run", cfg))
+    trainer.fit_with(as_records(rows), gen, load_module_lm(cfg.kr.module))
+    info = trainer.run.stage_info("r1-gen-dpo")["result"]
+    assert info["launched"] and info["processes"] == 2 and info["steps"] == 2
+    assert info["first_loss"] == pytest.approx(0.6931, abs=1e-3)
+    assert not (trainer.run.stage_dir("r1-gen-dpo") / "source").exists()
+    after = dict(trainer.gen_lm_.model.named_parameters())
+    assert any(not (before[k] == after[k]).all() for k in before)  # merged LoRA moved weights

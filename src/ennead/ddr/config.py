@@ -83,6 +83,12 @@ class TrainSettings(BaseConfig):
     train_kr: bool = Field(True, description="run the KR stage after the Gen stage")
     kr_temperature: float = Field(1.0, gt=0, description="per-passage rollout temperature")
     kr_passages: int = Field(100, ge=1, description="passages per question in KR rollouts")
+    dpo_launch: str | None = Field(
+        None,
+        description="run each DPO stage under `accelerate launch` with this config (cpu_multi, "
+        "single_gpu, multi_gpu_zero2 or a YAML file); None: DPO in this process",
+    )
+    dpo_processes: int | None = Field(None, ge=1, description="processes for dpo_launch")
     gen_dpo: DPOConfig = Field(default_factory=_dpo_default)
     kr_dpo: DPOConfig = Field(default_factory=_dpo_default)
 

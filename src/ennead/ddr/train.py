@@ -215,6 +215,8 @@ class DDRTrainer:
             if not pairs:
                 log.warning("%s: no preference pairs (all groups constant); module unchanged", name)
                 return {"pairs": 0, "skipped": True}
+            if self.cfg.train.dpo_launch:
+                return self._launched_dpo(name, lm, module, pairs_path, dpo_cfg, folder)
             model, tok, in_process = _trainable(lm, module, name)
             cfg = dpo_cfg.model_copy(update={"output_dir": str(folder / "train"),
                                              "seed": self.cfg.seed})  # fmt: skip
@@ -234,6 +236,8 @@ class DDRTrainer:
         summary[name] = info
         if info.get("skipped"):
             return lm
+        if info.get("launched"):
+            return _sampler(module, self.run.stage_dir(name) / "model")
         if trained:  # trained in this process: use it as is
             from ennead.core.backends.hf import HFBackend
 
@@ -241,6 +245,58 @@ class DDRTrainer:
                 trained["model"], trained["tok"], batch_size=module.batch_size
             )
         return _trained_lm(module, lm, self.run.stage_dir(name))
+
+    def _launched_dpo(self, name: str, lm: Any, module: ModuleBackend, pairs_path: Path,
+                      dpo_cfg: Any, folder: Path) -> dict[str, Any]:  # fmt: skip
+        """DPO in ``accelerate launch`` worker processes (``train.dpo_launch``); the merged
+        result lands in ``folder/model`` like the in-process path."""
+        import json
+        import shutil
+
+        from ennead.core.io import atomic_write_text
+        from ennead.core.train import launch
+
+        model, tok, _ = _trainable(lm, module, name)
+        source = folder / "source"
+        if is_peft(model):
+            from ennead.core.train import merge_lora
+
+            model = merge_lora(model)
+        model.save_pretrained(str(source))
+        tok.save_pretrained(str(source))
+        cfg = dpo_cfg.model_copy(update={"output_dir": None, "seed": self.cfg.seed})
+        atomic_write_text(folder / "dpo.yaml", cfg.to_yaml())
+        t = self.cfg.train
+        args = ["--pairs", str(pairs_path), "--out", str(folder / "dist"), "--model", str(source),
+                "--config", str(folder / "dpo.yaml")]  # fmt: skip
+        proc = launch("ennead.core.train.dpo_cli", args, config=t.dpo_launch or "cpu_multi",
+                      num_processes=t.dpo_processes)  # fmt: skip
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stderr or "").strip().splitlines()[-15:])
+            raise StageError(f"{name}: accelerate launch failed ({proc.returncode}):\n{tail}")
+        final = folder / "dist" / "train" / "final"
+        if (final / "adapter_config.json").is_file():
+            from ennead.core.backends import load_backend
+            from ennead.core.train import merge_lora
+            from ennead.core.train.lora import load_adapter
+
+            base = load_backend("hf", model=str(source), device="cpu")
+            merge_lora(load_adapter(base.model, final)).save_pretrained(str(folder / "model"))
+            tok.save_pretrained(str(folder / "model"))
+        else:
+            shutil.copytree(final, folder / "model")
+        shutil.rmtree(source)  # a full copy of the weights; the result is in model/
+        rank0 = json.loads((folder / "dist" / "result-rank0.json").read_text(encoding="utf-8"))
+        write_jsonl(folder / "history.jsonl", rank0.get("history") or [])
+        return {"pairs": len(read_jsonl(pairs_path)), "steps": rank0["steps"],
+                "first_loss": rank0["first_loss"], "final_loss": rank0["final_loss"],
+                "processes": rank0["world"], "launched": True}  # fmt: skip
+
+
+def is_peft(model: Any) -> bool:
+    from ennead.core.train.lora import is_peft_model
+
+    return bool(is_peft_model(model))
 
 
 def summary_json(summary: dict[str, Any]) -> str:
