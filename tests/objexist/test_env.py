@@ -179,7 +179,10 @@ def test_idmap_network_and_rollout(tmp_path):
     assert cfg.sim.observation == "idmap"
     sim = Tabletop(cfg.sim)
     net = build_net(cfg)
-    assert net.conv[0].in_channels == 22 and sim.channels == 22
+    # 22 id-map channels + the queried object's channel again (model.query_channel)
+    assert cfg.model.query_channel and net.conv[0].in_channels == 23 and sim.channels == 22
+    with pytest.raises(ConfigError, match="query_channel"):
+        load_config(ObjExistConfig, "tiny", ["sim.observation=rgb"], package="ennead.objexist")
     scenes = sim.sampler.sample(6, "mixed", np.random.default_rng(0))
     ep = rollout(net, sim, scenes, "exhaustive")
     assert ep.answer_logits.shape == (6, 2) and (ep.moves == 6).all()

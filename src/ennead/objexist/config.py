@@ -63,6 +63,12 @@ class ModelConfig(BaseConfig):
         description="concat: the paper's [q; g] into the core only; film: the query also scales "
         "and shifts the last conv features (a query-specific detector), which learns far faster",
     )
+    query_channel: bool = Field(
+        False,
+        description="id map only: add the queried object's channel of the id map as one more "
+        "input channel (where the query is in view), so the CNN need not learn to pick 1 of 21 "
+        "channels per query; the fast path's shortcut past perception",
+    )
     dropout: float = Field(0.0, ge=0, lt=1, description="dropout before the conv layers")
     detach_policy: bool = Field(
         True, description="movement/value heads see h.detach() (paper): RL trains only them"
@@ -168,6 +174,8 @@ class ObjExistConfig(BaseConfig):
 
     @model_validator(mode="after")
     def _check(self) -> ObjExistConfig:
+        if self.model.query_channel and self.sim.observation != "idmap":
+            raise ValueError("model.query_channel needs sim.observation=idmap")
         if self.sim.resolution // 2 ** len(self.model.channels) < 1:
             raise ValueError(
                 f"{len(self.model.channels)} stride-2 conv layers shrink a "

@@ -38,7 +38,7 @@ class ObjExistNet(nn.Module):
         # empty channels at -0.5 left the CNN stuck at chance in our runs)
         self.shift = 0.5 if centre else 0.0
         layers: list[nn.Module] = [nn.Dropout(cfg.dropout)] if cfg.dropout > 0 else []
-        c_in = in_channels
+        c_in = in_channels + int(cfg.query_channel)
         for i, c in enumerate(cfg.channels):
             k = 5 if i == 0 else 3
             layers += [nn.Conv2d(c_in, c, k, stride=2, padding=k // 2), nn.ReLU()]
@@ -62,6 +62,9 @@ class ObjExistNet(nn.Module):
 
     def encode(self, images: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) floats in [0, 1] and query ids (B,) -> (B, feature_dim)."""
+        if self.cfg.query_channel:  # the queried object's id-map channel, once more
+            sel = images[torch.arange(len(query)), query][:, None]
+            images = torch.cat([images, sel], 1)
         x = self.conv(images - self.shift if self.shift else images)
         if self.film is not None:
             gamma, beta = self.film(self.query(query)).chunk(2, 1)
