@@ -14,6 +14,7 @@ import numpy as np
 
 from ennead.core.config import load_config
 from ennead.objexist import ObjExist, ObjExistConfig
+from ennead.objexist.shapes import object_index
 
 cfg = load_config(ObjExistConfig, "tiny", package="ennead.objexist")
 oe = ObjExist(cfg)
@@ -23,7 +24,10 @@ env = oe.make_env(level="two_occluded")
 obs, info = env.reset(
     seed=0, options={"objects": ["laptop", "key"], "query": "key", "occluded": True}
 )
-print("start view:", obs["image"].shape, "key visible now:", info["query_visible_now"])
+# tiny observes the id map (H, W, 22); tiny_rgb observes obs["image"] (H, W, 3)
+key = object_index("key")
+print("start view:", obs["idmap"].shape, "key rays:", obs["idmap"][..., key].sum())
+print("key visible now:", info["query_visible_now"])
 for _ in range(3):  # walk left until the key shows up
     obs, reward, term, trunc, info = env.step(0)
     print(f"view {info['view'] * 30:+d} deg, key visible: {info['query_visible_now']}")
