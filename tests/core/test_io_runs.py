@@ -95,9 +95,21 @@ def test_stage_resume_skips_finished_and_redoes_partial(tmp_path: Path):
 
 
 def test_resume_with_other_config_refused(tmp_path: Path):
-    RunDir.create(tmp_path / "run", {"a": 1})
-    with pytest.raises(StageError, match="different config"):
-        RunDir.create(tmp_path / "run", {"a": 2})
+    RunDir.create(tmp_path / "run", {"a": 1, "b": {"c": 2}})
+    with pytest.raises(StageError, match=r"different config \(b\.c: 2 -> 3\)"):
+        RunDir.create(tmp_path / "run", {"a": 1, "b": {"c": 3}})
+    with pytest.raises(StageError, match="a: 1 -> '<missing>'"):
+        RunDir.create(tmp_path / "run", {"b": {"c": 2}})
+
+
+def test_resume_accepts_keys_added_since_the_run_started(tmp_path: Path):
+    run = RunDir.create(tmp_path / "run", {"a": 1})
+    run.run_stage("one", lambda folder: {"ok": True})
+    again = RunDir.create(tmp_path / "run", {"a": 1, "new": {"x": None}})
+    assert again.is_done("one")
+    assert "new" in (tmp_path / "run" / "config.yaml").read_text()
+    with pytest.raises(StageError, match=r"new\.x: None -> 5"):
+        RunDir.create(tmp_path / "run", {"a": 1, "new": {"x": 5}})
 
 
 def test_bad_stage_name_and_unfinished_info(tmp_path: Path):

@@ -102,10 +102,18 @@ class RunDir:
                 else None
             )
             if config_text is not None and old is not None and old != config_text:
-                raise StageError(
-                    f"{run.path} holds a run made with a different config; resume needs the same "
-                    "config (see config.yaml there) or a new run folder"
-                )
+                changed, added = config_changes(old, config_text)
+                if changed:
+                    shown = "; ".join(changed[:5]) + ("; ..." if len(changed) > 5 else "")
+                    raise StageError(
+                        f"{run.path} holds a run made with a different config ({shown}); resume "
+                        "needs the same config (see config.yaml there) or a new run folder"
+                    )
+                # Only keys the old config did not have (a newer release added fields with
+                # defaults): the finished stages stand; the folder records the current config.
+                _log().warning("resuming %s; config keys new since it started: %s", run.path,
+                               ", ".join(added) or "(formatting only)")  # fmt: skip
+                atomic_write_text(run.path / "config.yaml", config_text)
             manifest = run.manifest
             manifest["resumed"] = [*manifest.get("resumed", []), _now()]
             manifest["status"] = "running"
@@ -209,6 +217,36 @@ class RunDir:
         if not root.exists():
             return {}
         return {p.name: (p / DONE).exists() for p in sorted(root.iterdir()) if p.is_dir()}
+
+
+def _log() -> Any:
+    from ennead.core.logging import get_logger
+
+    return get_logger(__name__)
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict) and data:
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: data}
+
+
+def config_changes(old_text: str, new_text: str) -> tuple[list[str], list[str]]:
+    """(changed, added) between two config YAML texts, as dotted keys. ``changed`` holds keys
+    whose value differs or that the new config lacks (``key: old -> new``); ``added`` holds keys
+    only the new config has."""
+    import yaml
+
+    try:
+        old, new = _flatten(yaml.safe_load(old_text)), _flatten(yaml.safe_load(new_text))
+    except yaml.YAMLError:
+        return ["config.yaml (unreadable)"], []
+    changed = [f"{k}: {old[k]!r} -> {new.get(k, '<missing>')!r}"
+               for k in old if k not in new or new[k] != old[k]]  # fmt: skip
+    return changed, [k for k in new if k not in old]
 
 
 def _config_text(config: Any) -> str | None:
