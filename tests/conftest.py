@@ -14,3 +14,34 @@ def smollm2_backend():
     from ennead.core.backends import load_backend
 
     return load_backend("smollm2", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def serve_app():
+    """``serve_app(app) -> base URL``: an ASGI app on a free loopback port in a thread, stopped
+    at the end of the session."""
+    import socket
+    import threading
+    import time
+
+    uvicorn = pytest.importorskip("uvicorn")
+    servers = []
+
+    def start(app, log_level="error", timeout=30.0):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level))
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while not srv.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert srv.started, "the test server did not start"
+        servers.append((srv, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for srv, thread in servers:
+        srv.should_exit = True
+        thread.join(timeout=5)

@@ -1,14 +1,9 @@
 """DDR rollouts and the pipeline on a served model: a loopback server speaking the OpenAI API, as
 vLLM's server does. Checks what DDR sends (n samples per temperature, both prompt kinds)."""
 
-import socket
-import threading
-import time
-
 import pytest
 
 fastapi = pytest.importorskip("fastapi")
-uvicorn = pytest.importorskip("uvicorn")
 
 from ennead.core.backends import load_backend  # noqa: E402
 from ennead.core.config import load_config  # noqa: E402
@@ -43,21 +38,9 @@ def make_app():
 
 
 @pytest.fixture(scope="module")
-def served():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(make_app(), host="127.0.0.1", port=port,
-                                        log_level="error"))  # fmt: skip
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield load_backend("openai", model="served", batch_size=8,
-                       options={"base_url": f"http://127.0.0.1:{port}/v1"})  # fmt: skip
-    srv.should_exit = True
-    thread.join(timeout=5)
+def served(serve_app):
+    url = serve_app(make_app())
+    return load_backend("openai", model="served", batch_size=8, options={"base_url": f"{url}/v1"})
 
 
 RECORDS = [{"id": "q1", "question": "capital of france ?", "answers": ["Paris"],

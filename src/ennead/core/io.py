@@ -39,6 +39,21 @@ def atomic_write_json(path: str | Path, obj: Any) -> Path:
     )
 
 
+def save_figure(fig: Any, path: str | Path, dpi: int = 90) -> Path:
+    """Write a matplotlib figure atomically (format from the suffix) and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+    finally:
+        plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
 def iter_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
     """Yield one dict per non-empty line; a bad line raises DataError with ``file:line``."""
     path = Path(path)

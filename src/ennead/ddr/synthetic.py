@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ennead.core.io import atomic_write_text, read_jsonl, write_jsonl
+from ennead.core.io import atomic_write_text, read_jsonl, save_figure, write_jsonl
 from ennead.core.logging import get_logger
 from ennead.core.runs import RunDir
 from ennead.core.train.config import LoraSettings, SFTConfig
@@ -69,26 +69,22 @@ def _vocabulary(world: World) -> list[str]:
     return texts
 
 
-def pretrain(world: World, s: SyntheticSettings, folder: Path, run: RunDir | None) -> Any:
+def pretrain(world: World, s: SyntheticSettings, folder: Path) -> dict[str, Any]:
     """A tiny Llama trained (all weights) on facts, reading and judging; saved to ``folder``."""
     from ennead.core.backends.tiny_model import build_tiny_lm
     from ennead.core.train import train_sft
 
-    model, tok = build_tiny_lm(_vocabulary(world), seed=world_seed(s), hidden_size=s.hidden_size,
+    model, tok = build_tiny_lm(_vocabulary(world), seed=s.world.seed, hidden_size=s.hidden_size,
                                num_layers=s.num_layers, num_heads=s.num_heads,
                                tie_word_embeddings=False)  # fmt: skip
     cfg = SFTConfig(lr=s.pretrain_lr, epochs=s.pretrain_epochs, batch_size=s.pretrain_batch_size,
                     lora=LoraSettings(enabled=False), lr_scheduler="cosine", warmup_steps=20,
-                    max_length=128, max_prompt_length=120, seed=world_seed(s), add_eos=False,
+                    max_length=128, max_prompt_length=120, seed=s.world.seed, add_eos=False,
                     use_cpu=True)  # fmt: skip
     res = train_sft(model, tok, pretraining_examples(world), cfg)
     res.model.save_pretrained(str(folder / "model"))
     tok.save_pretrained(str(folder / "model"))
     return {"steps": res.steps, "first_loss": res.first_loss, "final_loss": res.final_loss}
-
-
-def world_seed(s: SyntheticSettings) -> int:
-    return s.world.seed
 
 
 def _load(folder: Path, batch_size: int) -> Any:
@@ -101,16 +97,16 @@ def _load(folder: Path, batch_size: int) -> Any:
 def evaluate(
     cfg: DDRConfig, gen_lm: Any, kr_lm: Any, records: Sequence[QARecord]
 ) -> dict[str, Any]:
+    """Accuracy (%) per scenario and overall, with ``DDR.evaluate`` on the given modules."""
+    from ennead.ddr.api import DDR
     from ennead.ddr.pipeline import RAGPipeline
 
-    preds = RAGPipeline(cfg, gen_lm, kr_lm).predict(records)
-    by: dict[str, list[float]] = {}
-    for p in preds:
-        by.setdefault(p.scenario or "all", []).append(float(p.score or 0.0))
-    scores = [float(p.score or 0.0) for p in preds]
-    out = {k: 100.0 * sum(v) / len(v) for k, v in sorted(by.items())}
-    out["overall"] = 100.0 * sum(scores) / len(scores)
-    out["kept_per_question"] = sum(p.kept for p in preds) / len(preds)
+    ddr = DDR(cfg)
+    ddr.pipeline_ = RAGPipeline(cfg, gen_lm, kr_lm)
+    res = ddr.evaluate(records)
+    out = {k: 100.0 * v for k, v in res.by_scenario.items()}
+    out["overall"] = 100.0 * res.score
+    out["kept_per_question"] = sum(p.kept for p in res.predictions) / len(res.predictions)
     return out
 
 
@@ -139,18 +135,21 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
                 "known_facts": len(world.known)}  # fmt: skip
 
     run.run_stage("world", world_stage)
-    run.run_stage("pretrain", lambda f: pretrain(world, s, f, run))
+    run.run_stage("pretrain", lambda f: pretrain(world, s, f))
     base = run.stage_dir("pretrain")
     bs = cfg.gen.module.batch_size
     table: dict[str, dict[str, float]] = {}
 
-    def eval_stage(name: str, gen_lm: Any, kr_lm: Any) -> None:
-        res = run.run_stage(f"eval-{name}", lambda f: evaluate(cfg, gen_lm, kr_lm, test))
+    def eval_stage(name: str, gen: Callable[[], Any], kr: Callable[[], Any]) -> None:
+        # Loaders, not models: a finished stage on resume loads nothing.
+        res = run.run_stage(f"eval-{name}", lambda f: evaluate(cfg, gen(), kr(), test))
         table[name] = dict(res)
 
+    def vanilla() -> Any:
+        return _load(base, bs)
+
     if "vanilla" in methods:
-        lm = _load(base, bs)
-        eval_stage("vanilla", lm, _load(base, bs))
+        eval_stage("vanilla", vanilla, vanilla)
 
     gen_dpo_steps = None
     if "ddr_gen" in methods or "ddr_all" in methods:
@@ -159,7 +158,7 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
 
         def on_gen(g: Any) -> None:
             if "ddr_gen" in methods:  # V_Gen after DDR, V_KR still vanilla
-                eval_stage("ddr_gen", g, _load(base, bs))
+                eval_stage("ddr_gen", lambda: g, vanilla)
 
         summary = trainer.fit_with(train, gen_lm, kr_lm, on_gen=on_gen)
         # SFT gets the same optimizer steps as all rounds of Gen DPO together.
@@ -168,21 +167,20 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
             or None
         )
         if "ddr_all" in methods:
-            eval_stage("ddr_all", trainer.gen_lm_, trainer.kr_lm_)
+            eval_stage("ddr_all", lambda: trainer.gen_lm_, lambda: trainer.kr_lm_)
 
     if "sft" in methods:
 
         def sft_stage(folder: Path) -> dict[str, Any]:
             from ennead.core.train import train_sft
-
-            lm = _load(base, bs)
-            ctx = [row["passages"] for row in
-                   read_jsonl(run.stage_dir("r1-gen-contexts") / "contexts.jsonl")] \
-                if run.is_done("r1-gen-contexts") else None  # fmt: skip
             from ennead.ddr.pipeline import RAGPipeline
 
-            pipe = RAGPipeline(cfg, lm, _load(base, bs))
-            if ctx is None:
+            lm = _load(base, bs)
+            pipe = RAGPipeline(cfg, lm, lm)  # the vanilla judge, as DDR's Gen stage used
+            if run.is_done("r1-gen-contexts"):  # the same passages DDR's Gen stage trained on
+                rows = read_jsonl(run.stage_dir("r1-gen-contexts") / "contexts.jsonl")
+                ctx = [row["passages"] for row in rows]
+            else:
                 ctx, _ = pipe.contexts(train)
             examples = [{"prompt": pipe.generator.formatted(r.question, c),
                          "completion": " " + r.answers[0]}
@@ -200,8 +198,8 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
         run.run_stage("sft", sft_stage)
         from ennead.ddr.train import _trained_lm
 
-        sft_lm = _trained_lm(cfg.gen.module, _load(base, bs), run.stage_dir("sft"))
-        eval_stage("sft", sft_lm, _load(base, bs))
+        eval_stage("sft", lambda: _trained_lm(cfg.gen.module, vanilla(), run.stage_dir("sft")),
+                   vanilla)  # fmt: skip
 
     result = {"table": {m: table[m] for m in METHODS if m in table},
               "world": run.stage_info("world")["result"]}  # fmt: skip
@@ -257,12 +255,7 @@ def plot_curves(run: RunDir) -> Path:
     ax.set(xlabel="DPO step", ylabel="reward margin (chosen - rejected)", title="DPO")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    out = run.path / "reward_curves.png"
-    tmp = out.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(out)
-    return out
+    return save_figure(fig, run.path / "reward_curves.png", dpi=110)
 
 
 def tour_demo(run: RunDir) -> dict[str, Any]:

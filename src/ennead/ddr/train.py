@@ -216,7 +216,8 @@ class DDRTrainer:
                 log.warning("%s: no preference pairs (all groups constant); module unchanged", name)
                 return {"pairs": 0, "skipped": True}
             if self.cfg.train.dpo_launch:
-                return self._launched_dpo(name, lm, module, pairs_path, dpo_cfg, folder)
+                return self._launched_dpo(name, lm, module, pairs_path, len(pairs), dpo_cfg,
+                                          folder)  # fmt: skip
             model, tok, in_process = _trainable(lm, module, name)
             cfg = dpo_cfg.model_copy(update={"output_dir": str(folder / "train"),
                                              "seed": self.cfg.seed})  # fmt: skip
@@ -247,20 +248,18 @@ class DDRTrainer:
         return _trained_lm(module, lm, self.run.stage_dir(name))
 
     def _launched_dpo(self, name: str, lm: Any, module: ModuleBackend, pairs_path: Path,
-                      dpo_cfg: Any, folder: Path) -> dict[str, Any]:  # fmt: skip
+                      n_pairs: int, dpo_cfg: Any, folder: Path) -> dict[str, Any]:  # fmt: skip
         """DPO in ``accelerate launch`` worker processes (``train.dpo_launch``); the merged
         result lands in ``folder/model`` like the in-process path."""
-        import json
         import shutil
 
         from ennead.core.io import atomic_write_text
-        from ennead.core.train import launch
+        from ennead.core.train import launch, merge_lora
+        from ennead.core.train.lora import is_peft_model, load_adapter
 
         model, tok, _ = _trainable(lm, module, name)
         source = folder / "source"
-        if is_peft(model):
-            from ennead.core.train import merge_lora
-
+        if is_peft_model(model):
             model = merge_lora(model)
         model.save_pretrained(str(source))
         tok.save_pretrained(str(source))
@@ -276,27 +275,17 @@ class DDRTrainer:
             raise StageError(f"{name}: accelerate launch failed ({proc.returncode}):\n{tail}")
         final = folder / "dist" / "train" / "final"
         if (final / "adapter_config.json").is_file():
-            from ennead.core.backends import load_backend
-            from ennead.core.train import merge_lora
-            from ennead.core.train.lora import load_adapter
-
-            base = load_backend("hf", model=str(source), device="cpu")
-            merge_lora(load_adapter(base.model, final)).save_pretrained(str(folder / "model"))
+            # ``model`` holds the source weights the workers started from; lm is replaced anyway
+            merge_lora(load_adapter(model, final)).save_pretrained(str(folder / "model"))
             tok.save_pretrained(str(folder / "model"))
         else:
             shutil.copytree(final, folder / "model")
         shutil.rmtree(source)  # a full copy of the weights; the result is in model/
         rank0 = json.loads((folder / "dist" / "result-rank0.json").read_text(encoding="utf-8"))
         write_jsonl(folder / "history.jsonl", rank0.get("history") or [])
-        return {"pairs": len(read_jsonl(pairs_path)), "steps": rank0["steps"],
+        return {"pairs": n_pairs, "steps": rank0["steps"],
                 "first_loss": rank0["first_loss"], "final_loss": rank0["final_loss"],
                 "processes": rank0["world"], "launched": True}  # fmt: skip
-
-
-def is_peft(model: Any) -> bool:
-    from ennead.core.train.lora import is_peft_model
-
-    return bool(is_peft_model(model))
 
 
 def summary_json(summary: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ennead.core.io import save_figure
 from ennead.objexist.shapes import OBJECT_NAMES
 
 _ACT = {0: "left", 1: "right", 2: "stop", -1: ""}
@@ -121,11 +122,7 @@ def learning_curves(rows: list[dict[str, Any]], path: str | Path) -> Path | None
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def results_table(results: dict[str, dict[str, Any]]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ennead.core.imports import require
+from ennead.core.io import save_figure
 from ennead.sqe.config import MetricConfig
 from ennead.sqe.gmm import fit_gmm2
 from ennead.sqe.mot import Boxes
@@ -62,11 +63,7 @@ def plot_track_histograms(
         ax.set_title(f"track {diag.id} ({diag.length} boxes): {tag}", fontsize=9)
         ax.set_xlabel("cosine distance", fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_sweep(trials: list[dict[str, Any]], param: str, path: str | Path, title: str = "") -> Path:
@@ -88,8 +85,4 @@ def plot_sweep(trials: list[dict[str, Any]], param: str, path: str | Path, title
         ax2.legend(loc="lower right", fontsize=8)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

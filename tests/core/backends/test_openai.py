@@ -1,13 +1,8 @@
 """The openai backend against a real HTTP server on loopback that speaks the OpenAI API shape."""
 
-import socket
-import threading
-import time
-
 import pytest
 
 fastapi = pytest.importorskip("fastapi")
-uvicorn = pytest.importorskip("uvicorn")
 
 from ennead.core.backends import load_backend  # noqa: E402
 from ennead.core.backends.base import SamplingParams  # noqa: E402
@@ -82,20 +77,8 @@ def make_app():
 
 
 @pytest.fixture(scope="module")
-def server():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(make_app(), host="127.0.0.1", port=port, log_level="error")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1"
-    srv.should_exit = True
-    thread.join(timeout=5)
+def server(serve_app):
+    return serve_app(make_app()) + "/v1"
 
 
 def lm_for(server, **opts):
