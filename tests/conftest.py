@@ -45,3 +45,13 @@ def serve_app():
     for srv, thread in servers:
         srv.should_exit = True
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A local Ray cluster of 2 CPUs for the whole session (the ray backend's replicas)."""
+    ray = pytest.importorskip("ray")
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

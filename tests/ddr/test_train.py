@@ -28,6 +28,16 @@ def _setup(extra=()):
     return cfg, world.train[:8]
 
 
+def _saved_gen(cfg, folder):
+    """The generator's tiny model and the transformers folder it was saved to."""
+    from ennead.ddr.pipeline import load_module_lm
+
+    base = load_module_lm(cfg.gen.module)
+    base.model.save_pretrained(str(folder))
+    base.tokenizer.save_pretrained(str(folder))
+    return base, folder
+
+
 def test_train_runs_all_stages_and_resumes(tmp_path, monkeypatch):
     cfg, records = _setup()
     run = RunDir.create(tmp_path / "run", cfg)
@@ -114,10 +124,7 @@ def test_out_of_process_sampler_trains_a_local_copy(tmp_path):
 
     cfg, rows = _setup()
     records = as_records(rows)
-    base = load_module_lm(cfg.gen.module)
-    weights = tmp_path / "weights"
-    base.model.save_pretrained(str(weights))
-    base.tokenizer.save_pretrained(str(weights))
+    base, weights = _saved_gen(cfg, tmp_path / "weights")
     extra = ["train.rounds=1", "train.train_kr=false", "gen.module.backend=hf",
              "train.gen_dpo.lora.enabled=true"]  # fmt: skip
     remote, _ = _setup([*extra, f"gen.module.train_model={weights}"])
@@ -156,3 +163,50 @@ def test_dpo_stage_under_accelerate_launch_with_two_cpu_processes(tmp_path):
     assert not (trainer.run.stage_dir("r1-gen-dpo") / "source").exists()
     after = dict(trainer.gen_lm_.model.named_parameters())
     assert any(not (before[k] == after[k]).all() for k in before)  # merged LoRA moved weights
+
+
+def test_rollouts_on_ray_replicas_and_round_two_trains_on_round_one(tmp_path, ray_local,
+                                                                     monkeypatch):  # fmt: skip
+    """Gen sampled by 2 Ray replicas (CPU workers); each DPO stage trains a local copy of the
+    newest weights while the replicas are released, then the replicas restart on the result."""
+    import ennead.core.backends as backends
+    from ennead.ddr.data import as_records
+    from ennead.ddr.pipeline import load_module_lm
+    from ennead.ddr.train import DDRTrainer
+
+    cfg, rows = _setup()
+    records = as_records(rows)
+    _, weights = _saved_gen(cfg, tmp_path / "weights")
+    pool = json.dumps({"backend": "hf", "replicas": 2, "gpus_per_replica": 0,
+                       "cpus_per_replica": 1})  # fmt: skip
+    extra = ["train.rounds=2", "train.train_kr=false", "gen.module.backend=ray",
+             f"gen.module.model={weights}", f"gen.module.options={pool}",
+             "gen.module.device=cpu", "train.gen_dpo.lora.enabled=true"]  # fmt: skip
+    cfg, _ = _setup(extra)
+    sources = []
+    real = backends.load_backend
+
+    def spy(name, **kw):
+        if name == "hf":
+            sources.append(kw["model"])
+        return real(name, **kw)
+
+    monkeypatch.setattr(backends, "load_backend", spy)
+    gen = load_module_lm(cfg.gen.module)
+    assert gen.name == "ray" and len({i["pid"] for i in gen.replica_info()}) == 2
+    kr = load_module_lm(cfg.kr.module)  # the judge stays in this process
+    trainer = DDRTrainer(cfg, RunDir.create(tmp_path / "run", cfg))
+    trainer.fit_with(records, gen, kr)
+    run = trainer.run
+    r1, r2 = run.stage_dir("r1-gen-dpo") / "model", run.stage_dir("r2-gen-dpo") / "model"
+    assert sources == [str(weights), str(r1)]  # round 2 starts from round 1's result
+    assert trainer.gen_lm_ is gen and gen.model_path == str(r2)
+    assert not (r2 / "adapter_config.json").exists()  # merged: the replicas load plain weights
+    for r in (1, 2):
+        rows_r = (run.stage_dir(f"r{r}-gen-rollouts") / "rollouts.jsonl").read_text().splitlines()
+        assert len(rows_r) == len(records)
+        assert all(len(json.loads(x)["candidates"]) == 2 * 2 * 2 for x in rows_r)
+    pairs = [("one two", " three")]
+    moved = real("hf", model=str(r2), device="cpu")
+    assert gen.loglikelihood(pairs) == pytest.approx(moved.loglikelihood(pairs), abs=1e-5)
+    gen.release()

@@ -13,14 +13,16 @@ from ennead.core.train.config import DPOConfig
 class ModuleBackend(BaseConfig):
     """Which LM runs a module (any core backend) and how its prompts are wrapped."""
 
-    backend: str = Field("smollm2", description="core backend: smollm2, hf, tiny, openai, vllm")
+    backend: str = Field(
+        "smollm2", description="core backend: smollm2, hf, tiny, openai, vllm, ray (replicas)"
+    )
     model: str | None = Field(None, description="model folder or served model name")
     adapter: str | None = Field(None, description="LoRA adapter folder (hf, smollm2)")
     train_model: str | None = Field(
         None,
         description="transformers folder with the same weights, trained by DPO when the backend "
-        "samples out of process (vllm, openai); default: model. After each DPO stage vllm "
-        "reloads the trained (merged) folder",
+        "samples out of process (vllm, openai, ray); default: model. After each DPO stage vllm "
+        "and ray replicas reload the trained (merged) folder",
     )
     device: str = Field("auto", description="auto, cpu, cuda")
     batch_size: int = Field(16, ge=1, description="prompts per generation batch")

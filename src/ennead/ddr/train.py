@@ -44,13 +44,16 @@ def _model_and_tokenizer(lm: Any) -> tuple[Any, Any]:
     return model, tok
 
 
-def _trainable(lm: Any, module: ModuleBackend, stage: str) -> tuple[Any, Any, bool]:
+def _trainable(
+    lm: Any, module: ModuleBackend, stage: str, latest: str | None = None
+) -> tuple[Any, Any, bool]:
     """(model, tokenizer, in_process) for DPO. A module that samples out of process (vllm,
-    openai) is trained on a transformers copy of the same weights: ``train_model`` or ``model``."""
+    openai, ray) is trained on a transformers copy of the same weights: the previous DPO stage's
+    output (``latest``), else ``train_model``, else ``model``."""
     model, tok = getattr(lm, "model", None), getattr(lm, "tokenizer", None)
     if model is not None and tok is not None:
         return model, tok, True
-    source = module.train_model or module.model
+    source = latest or module.train_model or module.model
     if not source or not Path(source).is_dir():
         raise StageError(
             f"{stage}: the {getattr(lm, 'name', module.backend)!r} backend samples out of process; "
@@ -63,10 +66,14 @@ def _trainable(lm: Any, module: ModuleBackend, stage: str) -> tuple[Any, Any, bo
     return hf.model, hf.tokenizer, False
 
 
-def _sampler(module: ModuleBackend, final: Path) -> Any:
-    """The module's sampler on a trained full model folder (vLLM reloads it in-process)."""
+def _sampler(module: ModuleBackend, final: Path, lm: Any = None) -> Any:
+    """The module's sampler on a trained full model folder (vLLM reloads it in-process, Ray
+    replicas restart on it)."""
     from ennead.core.backends import load_backend
 
+    if lm is not None and callable(getattr(lm, "reload", None)):
+        lm.reload(str(final))
+        return lm
     if module.backend == "vllm":
         return load_backend("vllm", model=str(final), device=module.device,
                             batch_size=module.batch_size, options=dict(module.options))  # fmt: skip
@@ -88,12 +95,14 @@ def _trained_lm(module: ModuleBackend, base_lm: Any, folder: Path) -> Any:
 
         base, tok = _model_and_tokenizer(base_lm)
         return HFBackend.from_model(load_adapter(base, final), tok, batch_size=module.batch_size)
-    return _sampler(module, final)
+    return _sampler(module, final, base_lm)
 
 
 class DDRTrainer:
     def __init__(self, cfg: DDRConfig, run: RunDir):
         self.cfg, self.run = cfg, run
+        self._latest: dict[str, str] = {}  # module -> folder of its last DPO output
+        self._pools: list[Any] = []  # samplers whose workers are released while DPO runs
 
     def fit(self, records: Sequence[QARecord]) -> dict[str, Any]:
         if not records:
@@ -113,6 +122,8 @@ class DDRTrainer:
         cfg = self.cfg
         retriever = build_retriever(cfg)
         summary: dict[str, Any] = {}
+        self._pools = [lm for lm in {id(x): x for x in (gen_lm, kr_lm)}.values()
+                       if callable(getattr(lm, "release", None))]  # fmt: skip
         for r in range(1, cfg.train.rounds + 1):
             pipe = RAGPipeline(cfg, gen_lm, kr_lm, retriever)
             gen_lm = self._gen_stage(r, pipe, records, summary)
@@ -166,7 +177,7 @@ class DDRTrainer:
             return asdict(stats)
 
         summary[f"r{r}-gen-pairs"] = run.run_stage(f"r{r}-gen-pairs", pairs)
-        return self._dpo_stage(f"r{r}-gen-dpo", pipe.generator.lm, self.cfg.gen.module,
+        return self._dpo_stage(f"r{r}-gen-dpo", "gen", pipe.generator.lm, self.cfg.gen.module,
                                run.stage_dir(f"r{r}-gen-pairs") / "pairs.jsonl", t.gen_dpo,
                                summary)  # fmt: skip
 
@@ -197,12 +208,12 @@ class DDRTrainer:
             return asdict(stats)
 
         summary[f"r{r}-kr-pairs"] = run.run_stage(f"r{r}-kr-pairs", pairs)
-        return self._dpo_stage(f"r{r}-kr-dpo", pipe.refiner.lm, self.cfg.kr.module,
+        return self._dpo_stage(f"r{r}-kr-dpo", "kr", pipe.refiner.lm, self.cfg.kr.module,
                                run.stage_dir(f"r{r}-kr-pairs") / "pairs.jsonl", t.kr_dpo,
                                summary)  # fmt: skip
 
     # -- DPO -----------------------------------------------------------------------------------
-    def _dpo_stage(self, name: str, lm: Any, module: ModuleBackend, pairs_path: Path,
+    def _dpo_stage(self, name: str, role: str, lm: Any, module: ModuleBackend, pairs_path: Path,
                    dpo_cfg: Any, summary: dict[str, Any]) -> Any:  # fmt: skip
         from ennead.core.train import merge_lora, train_dpo
         from ennead.core.train.lora import is_peft_model
@@ -215,10 +226,13 @@ class DDRTrainer:
             if not pairs:
                 log.warning("%s: no preference pairs (all groups constant); module unchanged", name)
                 return {"pairs": 0, "skipped": True}
+            for pool in self._pools:  # sampling workers give their GPUs to DPO meanwhile
+                pool.release()
+            latest = self._latest.get(role)
             if self.cfg.train.dpo_launch:
                 return self._launched_dpo(name, lm, module, pairs_path, len(pairs), dpo_cfg,
-                                          folder)  # fmt: skip
-            model, tok, in_process = _trainable(lm, module, name)
+                                          folder, latest)  # fmt: skip
+            model, tok, in_process = _trainable(lm, module, name, latest)
             cfg = dpo_cfg.model_copy(update={"output_dir": str(folder / "train"),
                                              "seed": self.cfg.seed})  # fmt: skip
             res = train_dpo(model, tok, pairs, cfg, run_dir=self.run)
@@ -237,8 +251,11 @@ class DDRTrainer:
         summary[name] = info
         if info.get("skipped"):
             return lm
+        final = self.run.stage_dir(name) / "model"
+        if final.is_dir() and not (final / "adapter_config.json").is_file():
+            self._latest[role] = str(final)  # a later round trains on from these weights
         if info.get("launched"):
-            return _sampler(module, self.run.stage_dir(name) / "model")
+            return _sampler(module, final, lm)
         if trained:  # trained in this process: use it as is
             from ennead.core.backends.hf import HFBackend
 
@@ -248,7 +265,8 @@ class DDRTrainer:
         return _trained_lm(module, lm, self.run.stage_dir(name))
 
     def _launched_dpo(self, name: str, lm: Any, module: ModuleBackend, pairs_path: Path,
-                      n_pairs: int, dpo_cfg: Any, folder: Path) -> dict[str, Any]:  # fmt: skip
+                      n_pairs: int, dpo_cfg: Any, folder: Path,
+                      latest: str | None = None) -> dict[str, Any]:  # fmt: skip
         """DPO in ``accelerate launch`` worker processes (``train.dpo_launch``); the merged
         result lands in ``folder/model`` like the in-process path."""
         import shutil
@@ -257,7 +275,7 @@ class DDRTrainer:
         from ennead.core.train import launch, merge_lora
         from ennead.core.train.lora import is_peft_model, load_adapter
 
-        model, tok, _ = _trainable(lm, module, name)
+        model, tok, _ = _trainable(lm, module, name, latest)
         source = folder / "source"
         if is_peft_model(model):
             model = merge_lora(model)

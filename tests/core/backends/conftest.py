@@ -27,3 +27,12 @@ def tiny():
 
     # batch_size 4 < the prompt counts used below, so chunking is exercised too
     return load_backend("tiny", batch_size=4, options={"texts": TEXTS, "seed": 1})
+
+
+@pytest.fixture(scope="module")
+def saved(tiny, tmp_path_factory):
+    """The tiny model saved as a transformers folder."""
+    folder = tmp_path_factory.mktemp("tiny-model")
+    tiny.model.save_pretrained(folder)
+    tiny.tokenizer.save_pretrained(folder)
+    return folder

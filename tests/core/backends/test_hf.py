@@ -9,14 +9,6 @@ from ennead.core.backends.hf import HFBackend, ModelLoadError
 from ennead.core.errors import BackendError
 
 
-@pytest.fixture(scope="module")
-def saved(tiny, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny-model")
-    tiny.model.save_pretrained(folder)
-    tiny.tokenizer.save_pretrained(folder)
-    return folder
-
-
 def test_folder_roundtrip_matches_in_memory(tiny, saved):
     lm = load_backend("hf", model=str(saved), device="cpu", dtype="float32")
     assert lm.device == "cpu" and lm.model_path == str(saved)

@@ -16,6 +16,7 @@ for _name, _target, _summary in (
     ("tiny", "tiny:TinyBackend", "small Llama built in-process with a word tokenizer (tests)"),
     ("openai", "openai:OpenAIBackend", "OpenAI-compatible HTTP server (vLLM, Ollama, llama.cpp)"),
     ("vllm", "vllm:VLLMBackend", "in-process vLLM engine (GPU extra)"),
+    ("ray", "replicas:RayReplicas", "data-parallel replicas of another backend as Ray actors"),
 ):
     backends.register(_name, f"ennead.core.backends.{_target}", summary=_summary)
 

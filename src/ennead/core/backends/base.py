@@ -123,6 +123,19 @@ class BaseLM:
         return self.generate([list(messages)], params)[0][0].text
 
 
+def chat_template_text(tokenizer: Any, messages: Sequence[Message], source: Any) -> str:
+    """The tokenizer's chat template applied with the generation prompt; ``source`` names the
+    model in the error when the tokenizer has none."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise BackendError(
+            f"the tokenizer of {source} has no chat template; pass a plain string prompt instead"
+        )
+    text: str = tokenizer.apply_chat_template(
+        [dict(m) for m in messages], tokenize=False, add_generation_prompt=True
+    )
+    return text
+
+
 def check_messages(prompt: Prompt, index: int) -> None:
     """A chat must be a list of role/content dicts; say which prompt is wrong."""
     if isinstance(prompt, str):

@@ -27,6 +27,7 @@ from ennead.core.backends.base import (
     Message,
     Prompt,
     SamplingParams,
+    chat_template_text,
     check_messages,
     check_pairs,
     continuation_length,
@@ -169,15 +170,7 @@ class HFBackend(BaseLM):
 
     # -- prompts --------------------------------------------------------------------------------
     def apply_chat_template(self, messages: Sequence[Message]) -> str:
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise BackendError(
-                f"the tokenizer of {self.model_path or self.name} has no chat template; "
-                "pass a plain string prompt instead"
-            )
-        text: str = self.tokenizer.apply_chat_template(
-            [dict(m) for m in messages], tokenize=False, add_generation_prompt=True
-        )
-        return text
+        return chat_template_text(self.tokenizer, messages, self.model_path or self.name)
 
     def _tokenize(self, text: str, plain: bool) -> list[int]:
         # A chat template writes its own special tokens; plain text gets the tokenizer's (BOS).

@@ -17,6 +17,7 @@ from ennead.core.backends.base import (
     Message,
     Prompt,
     SamplingParams,
+    chat_template_text,
     check_messages,
     check_pairs,
     continuation_length,
@@ -54,12 +55,7 @@ class VLLMBackend(BaseLM):
         self.tokenizer = self.llm.get_tokenizer()
 
     def apply_chat_template(self, messages: Sequence[Message]) -> str:
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise BackendError(f"the tokenizer of {self.model_path} has no chat template")
-        text: str = self.tokenizer.apply_chat_template(
-            [dict(m) for m in messages], tokenize=False, add_generation_prompt=True
-        )
-        return text
+        return chat_template_text(self.tokenizer, messages, self.model_path)
 
     def _tokenize(self, text: str, plain: bool) -> list[int]:
         ids: list[int] = self.tokenizer(text, add_special_tokens=plain)["input_ids"]
