@@ -110,6 +110,51 @@ def evaluate(
     return out
 
 
+def pair_preferences(policy: Any, reference: Any, pairs: Sequence[dict[str, Any]],
+                     beta: float) -> dict[str, Any]:  # fmt: skip
+    """DPO's implicit reward on pairs the policy was not trained on: mean margin
+    ``beta * ((pi_c - ref_c) - (pi_r - ref_r))`` and the share of pairs with margin > 0."""
+    from ennead.core.train.dpo import completion_logps
+
+    if not pairs:
+        return {"pairs": 0, "margin": None, "accuracy": None}
+    prompts = [p["prompt"] for p in pairs]
+
+    def logps(lm: Any, key: str) -> Any:
+        return completion_logps(lm.model, lm.tokenizer, prompts, [p[key] for p in pairs])
+
+    margin = beta * (
+        (logps(policy, "chosen") - logps(reference, "chosen"))
+        - (logps(policy, "rejected") - logps(reference, "rejected"))
+    )
+    return {"pairs": len(pairs), "margin": float(margin.mean()),
+            "accuracy": float((margin > 0).float().mean())}  # fmt: skip
+
+
+def heldout_pairs(cfg: DDRConfig, gen_lm: Any, kr_lm: Any, ddr_gen: Any,
+                  records: Sequence[QARecord]) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+    """Preference pairs built on the *test* questions the way round 1 builds them on the training
+    questions: Gen pairs from the vanilla modules' rollouts, KR pairs from the DDR-trained V_Gen's
+    per-passage answers."""
+    from ennead.ddr.pipeline import RAGPipeline
+    from ennead.ddr.rollout import build_gen_pairs, build_kr_pairs, gen_rollouts, kr_rollouts
+
+    t = cfg.train
+    pipe = RAGPipeline(cfg, gen_lm, kr_lm)
+    ctx, _ = pipe.contexts(records)
+    cands = gen_rollouts(pipe.generator, records, ctx, t.temperatures, t.loops, t.top_p,
+                         t.presence_penalty, t.max_new_tokens, cfg.seed + 1,
+                         desc="held-out Gen rollouts")  # fmt: skip
+    gen_pairs, _ = build_gen_pairs(pipe.generator, records, ctx, cands, cfg.seed, t.prefer_raw)
+    trained = RAGPipeline(cfg, ddr_gen, kr_lm)
+    raw = [p[: t.kr_passages] for p in trained.passages_for(records)]
+    rewards = kr_rollouts(trained.generator, records, raw, t.kr_temperature, t.top_p,
+                          t.presence_penalty, t.max_new_tokens, cfg.seed + 1)  # fmt: skip
+    fmt = (lambda s: s) if cfg.kr.module.chat else (lambda s: " " + s)
+    kr_pairs, _ = build_kr_pairs(trained.refiner, records, raw, rewards, cfg.seed, fmt)
+    return {"gen": gen_pairs, "kr": kr_pairs}
+
+
 # -- the experiment -----------------------------------------------------------------------------
 def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS) -> dict[str, Any]:
     """All methods on one seeded world (``cfg.synthetic``); returns ``{"table": {method:
@@ -152,6 +197,7 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
         eval_stage("vanilla", vanilla, vanilla)
 
     gen_dpo_steps = None
+    heldout_result: dict[str, Any] | None = None
     if "ddr_gen" in methods or "ddr_all" in methods:
         gen_lm, kr_lm = _load(base, bs), _load(base, bs)
         trainer = DDRTrainer(cfg, run)
@@ -168,6 +214,19 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
         )
         if "ddr_all" in methods:
             eval_stage("ddr_all", lambda: trainer.gen_lm_, lambda: trainer.kr_lm_)
+
+            def heldout(folder: Path) -> dict[str, Any]:
+                ref_gen, ref_kr = vanilla(), vanilla()
+                pairs = heldout_pairs(cfg, ref_gen, ref_kr, trainer.gen_lm_, test)
+                for name, ps in pairs.items():
+                    write_jsonl(folder / f"{name}_pairs.jsonl", ps)
+                t = cfg.train
+                return {
+                    "gen": pair_preferences(trainer.gen_lm_, ref_gen, pairs["gen"], t.gen_dpo.beta),
+                    "kr": pair_preferences(trainer.kr_lm_, ref_kr, pairs["kr"], t.kr_dpo.beta),
+                }
+
+            heldout_result = run.run_stage("heldout-preferences", heldout)
 
     if "sft" in methods:
 
@@ -203,7 +262,9 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
 
     result = {"table": {m: table[m] for m in METHODS if m in table},
               "world": run.stage_info("world")["result"]}  # fmt: skip
-    atomic_write_text(run.path / "table.md", format_table(result["table"]))
+    if heldout_result is not None:
+        result["heldout_preferences"] = dict(heldout_result)
+    atomic_write_text(run.path / "table.md", format_table(result["table"], heldout_result))
     atomic_write_text(run.path / "results.json", json.dumps(result, indent=2))
     try:
         result["plot"] = str(plot_curves(run))
@@ -212,13 +273,22 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
     return result
 
 
-def format_table(table: dict[str, dict[str, float]]) -> str:
+def format_table(table: dict[str, dict[str, float]],
+                 heldout: dict[str, Any] | None = None) -> str:  # fmt: skip
     cols = [*SCENARIOS, "overall"]
     lines = ["| method | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for m, row in table.items():
         lines.append(
             f"| {m} | " + " | ".join(f"{row.get(c, float('nan')):.1f}" for c in cols) + " |"
         )
+    if heldout:
+        lines += ["", "DPO implicit reward of DDR-all against the vanilla model on held-out pairs "
+                  "(built on the test questions):", "",
+                  "| module | pairs | mean margin | accuracy |", "|---|---|---|---|"]  # fmt: skip
+        for name, h in heldout.items():
+            if h["pairs"]:
+                lines.append(f"| {name} | {h['pairs']} | {h['margin']:.3f} | "
+                             f"{100 * h['accuracy']:.1f}% |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
