@@ -207,12 +207,13 @@ def test_smollm2_wordnet_run_end_to_end(tmp_path: Path):
     from ennead.ddr.config import DDRConfig
     from ennead.ddr.wordnet import run_wordnet
 
-    cfg = load_config(DDRConfig, "smollm2", ["train.gen_dpo.epochs=1"], package="ennead.ddr")
-    wn = WordNetSettings(train_questions=4, test_questions=4, corpus_size=40)
+    sizes = ["wordnet.train_questions=4", "wordnet.test_questions=4", "wordnet.corpus_size=40"]
+    cfg = load_config(DDRConfig, "smollm2", ["train.gen_dpo.epochs=1", *sizes],
+                      package="ennead.ddr")  # fmt: skip
     run = RunDir.create(tmp_path / "run", cfg, seed=0, system="ddr")
-    res = run_wordnet(cfg, wn, run, threads=2)
+    res = run_wordnet(cfg, run, threads=2)
     assert set(res["table"]) == {"closed_book", "vanilla", "ddr"}
     assert (run.path / "table.md").exists() and (run.path / "results.json").exists()
     assert all(run.stages().values())
-    again = run_wordnet(cfg, wn, RunDir(run.path), threads=2)
+    again = run_wordnet(cfg, RunDir(run.path), threads=2)
     assert again["table"] == res["table"]

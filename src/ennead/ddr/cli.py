@@ -158,13 +158,24 @@ def wordnet(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="run folder (rerun it to resume)")
     ] = None,
-    train_questions: Annotated[int, typer.Option(help="DDR training questions")] = 48,
-    test_questions: Annotated[int, typer.Option(help="held-out test questions")] = 64,
-    corpus_size: Annotated[int, typer.Option(help="passages in the corpus")] = 2000,
-    data_seed: Annotated[int, typer.Option(help="question and corpus sampling seed")] = 0,
+    train_questions: Annotated[
+        int | None, typer.Option(help="DDR training questions (= --set wordnet.train_questions)")
+    ] = None,
+    test_questions: Annotated[
+        int | None, typer.Option(help="held-out test questions (wordnet.test_questions)")
+    ] = None,
+    corpus_size: Annotated[
+        int | None, typer.Option(help="passages in the corpus (wordnet.corpus_size)")
+    ] = None,
+    data_seed: Annotated[
+        int | None, typer.Option(help="question and corpus sampling seed (wordnet.seed)")
+    ] = None,
     wordnet_dir: Annotated[
-        Path, typer.Option(help="WordNet data folder (Debian: apt-get install wordnet-base)")
-    ] = Path("/usr/share/wordnet"),
+        Path | None,
+        typer.Option(
+            help="WordNet data folder (wordnet.root; Debian: apt-get install wordnet-base)"
+        ),
+    ] = None,
     threads: Annotated[int | None, typer.Option(help="torch threads")] = None,
 ) -> None:
     """WordNet reverse dictionary with SmolLM2 (preset smollm2): vanilla RAG vs DDR."""
@@ -172,14 +183,16 @@ def wordnet(
     from rich.table import Table
 
     from ennead.core.runs import RunDir, default_run_path
-    from ennead.ddr.wordnet import WordNetSettings, run_wordnet
+    from ennead.ddr.wordnet import run_wordnet
 
-    cfg = _config(config or "smollm2", overrides)
-    wn = WordNetSettings(root=str(wordnet_dir), train_questions=train_questions,
-                         test_questions=test_questions, corpus_size=corpus_size,
-                         seed=data_seed)  # fmt: skip
+    # The shortcuts become config keys, so the run folder records them and a resume checks them.
+    shortcuts = {"train_questions": train_questions, "test_questions": test_questions,
+                 "corpus_size": corpus_size, "seed": data_seed,
+                 "root": str(wordnet_dir) if wordnet_dir else None}  # fmt: skip
+    extra = [f"wordnet.{k}={v}" for k, v in shortcuts.items() if v is not None]
+    cfg = _config(config or "smollm2", [*(overrides or []), *extra])
     run = RunDir.create(out or default_run_path("ddr-wordnet"), cfg, seed=cfg.seed, system="ddr")
-    res = run_wordnet(cfg, wn, run, threads=threads)
+    res = run_wordnet(cfg, run, threads=threads)
     run.finish(summary=res["table"])
     table = Table(title="DDR on WordNet reverse-dictionary questions (test, %)")
     for c in ("method", "accuracy", "first word exact", "gold in context", "gold first"):

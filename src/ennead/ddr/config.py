@@ -122,6 +122,27 @@ class SyntheticSettings(BaseConfig):
     threads: int | None = Field(1, ge=1, description="torch threads (None: torch's default)")
 
 
+WORDNET_DIR = "/usr/share/wordnet"
+Part = Literal["noun", "verb", "adj", "adv"]
+
+
+class WordNetSettings(BaseConfig):
+    """How ``ennead ddr wordnet`` draws its questions and corpus (``--set wordnet.KEY=VALUE``)."""
+
+    root: str = Field(WORDNET_DIR, description="folder with data.noun, data.verb, ...")
+    parts: list[Part] = Field(default_factory=lambda: ["noun", "verb", "adj"],
+                              description="parts of speech to draw questions from")  # fmt: skip
+    train_questions: int = Field(48, ge=1, description="DDR training questions")
+    test_questions: int = Field(64, ge=1, description="held-out test questions")
+    corpus_size: int = Field(2000, ge=2, description="passages (question synsets included)")
+    siblings: int = Field(4, ge=0, description="co-hyponym distractors per question synset")
+    min_word_len: int = Field(4, ge=2, description="shortest answer word")
+    max_word_len: int = Field(12, ge=2, description="longest answer word")
+    min_definition_words: int = Field(4, ge=1)
+    max_definition_words: int = Field(24, ge=1)
+    seed: int = Field(0, description="question and corpus sampling seed")
+
+
 class DDRConfig(BaseConfig):
     """The RAG pipeline (retriever -> V_KR -> V_Gen) and DDR training."""
 
@@ -132,3 +153,4 @@ class DDRConfig(BaseConfig):
     gen: GenSettings = Field(default_factory=GenSettings)
     train: TrainSettings = Field(default_factory=TrainSettings)
     synthetic: SyntheticSettings = Field(default_factory=SyntheticSettings)
+    wordnet: WordNetSettings = Field(default_factory=WordNetSettings)

@@ -28,21 +28,17 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field
-
-from ennead.core.config import BaseConfig
 from ennead.core.errors import AssetError, DataError, StageError
 from ennead.core.io import atomic_write_text, read_jsonl, write_jsonl
 from ennead.core.logging import get_logger, progress
 from ennead.core.runs import RunDir
-from ennead.ddr.config import DDRConfig
+from ennead.ddr.config import WORDNET_DIR, DDRConfig, WordNetSettings
 from ennead.ddr.data import QARecord
 
 log = get_logger(__name__)
 
-WORDNET_DIR = "/usr/share/wordnet"
 PARTS = {"noun": "data.noun", "verb": "data.verb", "adj": "data.adj", "adv": "data.adv"}
 INSTALL_HINT = "install Debian's WordNet data with: apt-get install wordnet-base"
 SS_TYPES = {"n", "v", "a", "s", "r"}
@@ -51,8 +47,6 @@ QUESTION = 'Which word means "{definition}"? Answer with the word only.'
 _QUOTED = re.compile(r'"([^"]*)"')
 _MARKER = re.compile(r"\((?:a|p|ip)\)$")  # adjective position markers: big(a), galore(ip)
 _WORD = re.compile(r"^[a-z]+$")
-
-Part = Literal["noun", "verb", "adj", "adv"]
 
 
 @dataclass(frozen=True)
@@ -163,23 +157,6 @@ def load_synsets(
 
 
 # -- questions and corpus ------------------------------------------------------------------------
-class WordNetSettings(BaseConfig):
-    """How the WordNet questions and corpus are drawn (``ennead ddr wordnet`` options)."""
-
-    root: str = Field(WORDNET_DIR, description="folder with data.noun, data.verb, ...")
-    parts: list[Part] = Field(default_factory=lambda: ["noun", "verb", "adj"],
-                              description="parts of speech to draw questions from")  # fmt: skip
-    train_questions: int = Field(48, ge=1, description="DDR training questions")
-    test_questions: int = Field(64, ge=1, description="held-out test questions")
-    corpus_size: int = Field(2000, ge=2, description="passages (question synsets included)")
-    siblings: int = Field(4, ge=0, description="co-hyponym distractors per question synset")
-    min_word_len: int = Field(4, ge=2, description="shortest answer word")
-    max_word_len: int = Field(12, ge=2, description="longest answer word")
-    min_definition_words: int = Field(4, ge=1)
-    max_definition_words: int = Field(24, ge=1)
-    seed: int = Field(0, description="question and corpus sampling seed")
-
-
 def leaks(words: Sequence[str], definition: str) -> bool:
     """True when a lemma (or its stem: all but the last 3 letters, at least 4) is in the text."""
     text = definition.lower()
@@ -342,8 +319,7 @@ def closed_book(cfg: DDRConfig, gen_lm: Any, records: Sequence[QARecord],
             "first_word": 100.0 * sum(exact) / len(exact), "n": len(scores)}  # fmt: skip
 
 
-def run_wordnet(cfg: DDRConfig, wn: WordNetSettings, run: RunDir,
-                threads: int | None = None) -> dict[str, Any]:  # fmt: skip
+def run_wordnet(cfg: DDRConfig, run: RunDir, threads: int | None = None) -> dict[str, Any]:
     """Build data and index, evaluate vanilla RAG, train DDR (Gen then KR), evaluate DDR.
 
     Every step is a stage of ``run`` (a rerun resumes). Returns ``{"table", "times", "data"}``;
@@ -359,6 +335,7 @@ def run_wordnet(cfg: DDRConfig, wn: WordNetSettings, run: RunDir,
 
         torch.set_num_threads(threads)
     times: dict[str, float] = {}
+    wn = cfg.wordnet
     settings = wn.model_dump()
 
     def data_stage(folder: Path) -> dict[str, Any]:
