@@ -23,7 +23,9 @@ from typing import Any, TypeVar
 
 from ennead.core.errors import StageError
 from ennead.core.io import append_jsonl, atomic_write_json, atomic_write_text
+from ennead.core.logging import get_logger
 
+log = get_logger(__name__)
 R = TypeVar("R")
 DONE = "_DONE.json"
 TRACKED_PACKAGES = (
@@ -111,7 +113,7 @@ class RunDir:
                     )
                 # Only keys the old config did not have (a newer release added fields with
                 # defaults): the finished stages stand; the folder records the current config.
-                _log().warning("resuming %s; config keys new since it started: %s", run.path,
+                log.warning("resuming %s; config keys new since it started: %s", run.path,
                                ", ".join(added) or "(formatting only)")  # fmt: skip
                 atomic_write_text(run.path / "config.yaml", config_text)
             manifest = run.manifest
@@ -217,12 +219,6 @@ class RunDir:
         if not root.exists():
             return {}
         return {p.name: (p / DONE).exists() for p in sorted(root.iterdir()) if p.is_dir()}
-
-
-def _log() -> Any:
-    from ennead.core.logging import get_logger
-
-    return get_logger(__name__)
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:

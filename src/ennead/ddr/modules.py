@@ -52,6 +52,11 @@ class KnowledgeRefiner:
         self.chat, self.style = chat, style
         self._count, self._truncate = token_counter(lm)
 
+    def answer(self, word: str) -> str:
+        """How YES / NO follows the judge prompt: a chat reply starts fresh, plain text after a
+        space."""
+        return word if self.chat else " " + word
+
     def prompt(self, question: str, passage: str) -> Any:
         if self._count(passage) > self.max_passage_tokens:
             passage = self._truncate(passage, self.max_passage_tokens)
@@ -89,8 +94,7 @@ class KnowledgeRefiner:
         if self.decision == "logprob":
             # Small models rarely answer with a bare YES; comparing the two continuations'
             # likelihoods reads the same decision from the logits.
-            sep = "" if self.chat else " "
-            pairs = [(p, sep + w) for p in prompts for w in ("YES", "NO")]
+            pairs = [(p, self.answer(w)) for p in prompts for w in ("YES", "NO")]
             ll = self.lm.loglikelihood(pairs)
             return [ll[2 * k] > ll[2 * k + 1] for k in range(len(prompts))]
         return [says_yes(out[0].text) for out in self.lm.generate(prompts, self.params)]

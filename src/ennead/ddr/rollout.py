@@ -14,7 +14,7 @@ the best answer become (YES > NO) pairs, those leading to the worst become (NO >
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,7 +162,6 @@ def build_kr_pairs(
     passages: Sequence[Sequence[str]],
     rewards: Sequence[Sequence[float]],
     seed: int = 42,
-    answer_format: Callable[[str], str] = lambda s: " " + s,
 ) -> tuple[list[dict[str, Any]], PairStats]:
     """Two pairs per informative question: a best passage (YES > NO), a worst one (NO > YES)."""
     rng = random.Random(seed)
@@ -177,7 +176,7 @@ def build_kr_pairs(
             passage = rng.choice(pool)  # seeded, unlike the reference code's datasets.map
             prompt = refiner.prompt(rec.question, passage)
             text = prompt if isinstance(prompt, str) else refiner.lm.format_prompt(prompt)
-            pairs.append({"id": rec.id, "prompt": text, "chosen": answer_format(chosen),
-                          "rejected": answer_format(rejected)})  # fmt: skip
+            pairs.append({"id": rec.id, "prompt": text, "chosen": refiner.answer(chosen),
+                          "rejected": refiner.answer(rejected)})  # fmt: skip
     stats.pairs = len(pairs)
     return pairs, stats

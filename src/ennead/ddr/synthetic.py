@@ -150,8 +150,7 @@ def heldout_pairs(cfg: DDRConfig, gen_lm: Any, kr_lm: Any, ddr_gen: Any,
     raw = [p[: t.kr_passages] for p in trained.passages_for(records)]
     rewards = kr_rollouts(trained.generator, records, raw, t.kr_temperature, t.top_p,
                           t.presence_penalty, t.max_new_tokens, cfg.seed + 1)  # fmt: skip
-    fmt = (lambda s: s) if cfg.kr.module.chat else (lambda s: " " + s)
-    kr_pairs, _ = build_kr_pairs(trained.refiner, records, raw, rewards, cfg.seed, fmt)
+    kr_pairs, _ = build_kr_pairs(trained.refiner, records, raw, rewards, cfg.seed)
     return {"gen": gen_pairs, "kr": kr_pairs}
 
 
@@ -216,14 +215,14 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
             eval_stage("ddr_all", lambda: trainer.gen_lm_, lambda: trainer.kr_lm_)
 
             def heldout(folder: Path) -> dict[str, Any]:
-                ref_gen, ref_kr = vanilla(), vanilla()
-                pairs = heldout_pairs(cfg, ref_gen, ref_kr, trainer.gen_lm_, test)
+                ref = vanilla()  # read-only here: one copy serves as both modules
+                pairs = heldout_pairs(cfg, ref, ref, trainer.gen_lm_, test)
                 for name, ps in pairs.items():
                     write_jsonl(folder / f"{name}_pairs.jsonl", ps)
                 t = cfg.train
                 return {
-                    "gen": pair_preferences(trainer.gen_lm_, ref_gen, pairs["gen"], t.gen_dpo.beta),
-                    "kr": pair_preferences(trainer.kr_lm_, ref_kr, pairs["kr"], t.kr_dpo.beta),
+                    "gen": pair_preferences(trainer.gen_lm_, ref, pairs["gen"], t.gen_dpo.beta),
+                    "kr": pair_preferences(trainer.kr_lm_, ref, pairs["kr"], t.kr_dpo.beta),
                 }
 
             heldout_result = run.run_stage("heldout-preferences", heldout)

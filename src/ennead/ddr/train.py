@@ -122,8 +122,8 @@ class DDRTrainer:
         cfg = self.cfg
         retriever = build_retriever(cfg)
         summary: dict[str, Any] = {}
-        self._pools = [lm for lm in {id(x): x for x in (gen_lm, kr_lm)}.values()
-                       if callable(getattr(lm, "release", None))]  # fmt: skip
+        # releasing a pool twice (one shared by both modules) is a no-op
+        self._pools = [lm for lm in (gen_lm, kr_lm) if callable(getattr(lm, "release", None))]
         for r in range(1, cfg.train.rounds + 1):
             pipe = RAGPipeline(cfg, gen_lm, kr_lm, retriever)
             gen_lm = self._gen_stage(r, pipe, records, summary)
@@ -202,8 +202,7 @@ class DDRTrainer:
         ]
 
         def pairs(folder: Path) -> dict[str, Any]:
-            fmt = (lambda s: s) if self.cfg.kr.module.chat else (lambda s: " " + s)
-            ps, stats = build_kr_pairs(pipe.refiner, records, raw, rewards, self.cfg.seed, fmt)
+            ps, stats = build_kr_pairs(pipe.refiner, records, raw, rewards, self.cfg.seed)
             write_jsonl(folder / "pairs.jsonl", ps)
             return asdict(stats)
 

@@ -192,8 +192,6 @@ class RayReplicas(BaseLM):
         self.release()
         self.model_path, self.adapter = str(model), adapter
 
-    close = release
-
     # -- LM protocol -------------------------------------------------------------------------
     def apply_chat_template(self, messages: Sequence[Message]) -> str:
         return chat_template_text(self.tokenizer, messages, self.model_path)
