@@ -31,10 +31,14 @@ def pandas_scores(bench, baselines, raws):
         (i, d, k, v) for i, raw in enumerate(raws) for d, ms in raw.items() for k, v in ms.items()
     ]
     df = pd.DataFrame(rows, columns=["sub", "dataset", "metric", "raw"])
-    base = pd.DataFrame([(d, k, v) for d, ms in baselines.items() for k, v in ms.items()],
-                        columns=["dataset", "metric", "b"])  # fmt: skip
-    where = pd.DataFrame([(d.id, d.task, d.capability) for d in bench.datasets()],
-                         columns=["dataset", "task", "capability"])  # fmt: skip
+    base = pd.DataFrame(
+        [(d, k, v) for d, ms in baselines.items() for k, v in ms.items()],
+        columns=["dataset", "metric", "b"],
+    )
+    where = pd.DataFrame(
+        [(d.id, d.task, d.capability) for d in bench.datasets()],
+        columns=["dataset", "task", "capability"],
+    )
     df = df.merge(base, on=["dataset", "metric"]).merge(where, on="dataset")
     df["norm"] = 100 * df["raw"] / df["b"]
     ds = df.groupby(["sub", "capability", "task", "dataset"], as_index=False)["norm"].mean()
@@ -72,18 +76,23 @@ def main(n: int = 1000, repeats: int = 5) -> None:
     t_levels = best(lambda: scorer.score_matrix(x))
     t_pandas = best(lambda: pandas_scores(bench, baselines, raws))
     t_build = best(lambda: MatrixScorer(Layout.build(bench, baselines), "mean"))
-    write_result("cuge", {
-        "submissions": n, "datasets": len(bench.datasets()),
-        "metric_columns": len(scorer.columns),
-        "numpy_scorer_s": round(t_ours, 5),
-        "numpy_from_matrix_s": round(t_levels, 5),
-        "numpy_incl_matrix_build_s": round(t_matrix_only, 5),
-        "layout_build_s": round(t_build, 5),
-        "pandas_s": round(t_pandas, 5),
-        "speedup_vs_pandas": round(t_pandas / t_ours, 1),
-        "max_abs_diff": float(np.max(np.abs(ours - ref))),
-        "repeats": repeats, "timing": "best of repeats, same process",
-    })  # fmt: skip
+    write_result(
+        "cuge",
+        {
+            "submissions": n,
+            "datasets": len(bench.datasets()),
+            "metric_columns": len(scorer.columns),
+            "numpy_scorer_s": round(t_ours, 5),
+            "numpy_from_matrix_s": round(t_levels, 5),
+            "numpy_incl_matrix_build_s": round(t_matrix_only, 5),
+            "layout_build_s": round(t_build, 5),
+            "pandas_s": round(t_pandas, 5),
+            "speedup_vs_pandas": round(t_pandas / t_ours, 1),
+            "max_abs_diff": float(np.max(np.abs(ours - ref))),
+            "repeats": repeats,
+            "timing": "best of repeats, same process",
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ def main(uploads: int = 200, clients: int = 8, readers: int = 2) -> None:
         cuge = CUGE(cfg)
         cuge.prepare()
         base = json.loads(Path(cuge.predict(runner=RuleRunner()).submission).read_text("utf-8"))
-        result = run_load(cfg, base, uploads=uploads, clients=clients, readers=readers,
-                          deadline_s=300)  # fmt: skip
+        result = run_load(
+            cfg, base, uploads=uploads, clients=clients, readers=readers, deadline_s=300
+        )
         result["submission_bytes"] = len(json.dumps(base, ensure_ascii=False).encode())
         result["items_per_submission"] = sum(len(v) for v in base["predictions"].values())
     ok = result["all_accepted_on_board"] and result["integrity_check"] == "ok"

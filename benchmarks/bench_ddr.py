@@ -43,14 +43,27 @@ def dpo_child(backend: str, pairs_file: str, model_path: str) -> None:
 
     lm = load_backend("hf", model=model_path, device="cpu")
     pairs = read_jsonl(pairs_file)
-    cfg = DPOConfig(backend=backend, max_steps=4, batch_size=2, lr=5e-5,
-                    lora=LoraSettings(r=8, alpha=32, dropout=0.1))  # fmt: skip
+    cfg = DPOConfig(
+        backend=backend,
+        max_steps=4,
+        batch_size=2,
+        lr=5e-5,
+        lora=LoraSettings(r=8, alpha=32, dropout=0.1),
+    )
     rss0 = peak_rss_mb()
     t0 = time.perf_counter()
     res = train_dpo(lm.model, lm.tokenizer, pairs, cfg)
-    print(json.dumps({"seconds": round(time.perf_counter() - t0, 2), "steps": res.steps,
-                      "first_loss": res.first_loss, "peak_rss_mb": round(peak_rss_mb(), 1),
-                      "rss_before_mb": round(rss0, 1)}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "seconds": round(time.perf_counter() - t0, 2),
+                "steps": res.steps,
+                "first_loss": res.first_loss,
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+                "rss_before_mb": round(rss0, 1),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -61,8 +74,10 @@ def main() -> None:
 
     lm = load_backend("smollm2", device="cpu", batch_size=16)
     gen = Generator(lm, top_n=1, max_new_tokens=16)
-    recs = [QARecord(id=str(i), question=q, answers=[p[0].split()[0]], passages=p)
-            for i, (q, p) in enumerate(QUESTIONS)]  # fmt: skip
+    recs = [
+        QARecord(id=str(i), question=q, answers=[p[0].split()[0]], passages=p)
+        for i, (q, p) in enumerate(QUESTIONS)
+    ]
     ctx = [r.passages for r in recs]
     temps, loops, new = [0.7], 2, 16
     gen_rollouts(gen, recs[:2], ctx[:2], temps, 1, max_new_tokens=4)  # warm-up
@@ -76,8 +91,14 @@ def main() -> None:
     n = sum(len(c) for c in cands)
     pairs, _ = build_gen_pairs(gen, recs, ctx, cands)
     if len(pairs) < 4:  # make sure the DPO comparison has work: fall back to best/worst by text
-        pairs = [{"prompt": gen.formatted(r.question, c), "chosen": " " + r.passages[0],
-                  "rejected": " I do not know."} for r, c in zip(recs, ctx)]  # fmt: skip
+        pairs = [
+            {
+                "prompt": gen.formatted(r.question, c),
+                "chosen": " " + r.passages[0],
+                "rejected": " I do not know.",
+            }
+            for r, c in zip(recs, ctx)
+        ]
     results = {
         "rollout_completions": n,
         "rollout_batched_s": round(batched, 2),
@@ -99,8 +120,10 @@ def main() -> None:
     for backend in ("ennead", "trl"):
         out = subprocess.run(
             [sys.executable, __file__, "--dpo", backend, str(pairs_file), str(lm.model_path)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         row = json.loads(out.stdout.strip().splitlines()[-1])
         for k, v in row.items():
             results[f"dpo_{backend}_{k}"] = v

@@ -29,8 +29,10 @@ def main() -> None:
     from ennead.ddr.rollout import gen_rollouts
 
     torch.set_num_threads(1)
-    recs = [QARecord(id=str(i), question=q, answers=[p[0].split()[0]], passages=p)
-            for i, (q, p) in enumerate(QUESTIONS)]  # fmt: skip
+    recs = [
+        QARecord(id=str(i), question=q, answers=[p[0].split()[0]], passages=p)
+        for i, (q, p) in enumerate(QUESTIONS)
+    ]
     ctx = [r.passages for r in recs]
     temps, loops, new = [0.7], 4, 16
 
@@ -50,24 +52,28 @@ def main() -> None:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     t0 = time.perf_counter()
     opts = {"backend": "hf", "replicas": 2, "gpus_per_replica": 0}
-    pool = load_backend("ray", model=str(assets.smollm2_path()), device="cpu", batch_size=16,
-                        options=opts)  # fmt: skip
+    pool = load_backend(
+        "ray", model=str(assets.smollm2_path()), device="cpu", batch_size=16, options=opts
+    )
     start = time.perf_counter() - t0
     two, n2 = timed(pool)
     pool.release()
     ray.shutdown()
     assert n == n2
-    write_result("ddr_ray", {
-        "rollout_completions": n,
-        "one_process_s": round(one, 2),
-        "ray_2_replicas_s": round(two, 2),
-        "one_process_completions_per_s": round(n / one, 2),
-        "ray_2_replicas_completions_per_s": round(n / two, 2),
-        "one_process_2_threads_s": round(one_2t, 2),
-        "speedup_vs_1_thread": round(one / two, 2),
-        "speedup_vs_2_threads": round(one_2t / two, 2),
-        "pool_start_s": round(start, 2),
-    })  # fmt: skip
+    write_result(
+        "ddr_ray",
+        {
+            "rollout_completions": n,
+            "one_process_s": round(one, 2),
+            "ray_2_replicas_s": round(two, 2),
+            "one_process_completions_per_s": round(n / one, 2),
+            "ray_2_replicas_completions_per_s": round(n / two, 2),
+            "one_process_2_threads_s": round(one_2t, 2),
+            "speedup_vs_1_thread": round(one / two, 2),
+            "speedup_vs_2_threads": round(one_2t / two, 2),
+            "pool_start_s": round(start, 2),
+        },
+    )
 
 
 if __name__ == "__main__":

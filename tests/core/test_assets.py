@@ -131,8 +131,9 @@ def test_two_preparers_convert_once(monkeypatch, tmp_path):
 
     monkeypatch.setattr(assets, "_convert_smollm2", slow)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(assets.prepare_smollm2()))
-               for _ in range(3)]  # fmt: skip
+    threads = [
+        threading.Thread(target=lambda: results.append(assets.prepare_smollm2())) for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:

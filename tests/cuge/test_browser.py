@@ -13,8 +13,15 @@ pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
 )
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def test_upload_board_custom_board_and_error(cuge, tmp_path):
@@ -38,8 +45,9 @@ def test_upload_board_custom_board_and_error(cuge, tmp_path):
     bad.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(cuge.config), host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(cuge.config), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -36,7 +36,14 @@ def _raw(bench, row):
 def test_registry_counts_and_lite(bench):
     assert bench.counts() == {"capabilities": 7, "tasks": 18, "datasets": 21, "lite": 7}
     assert [d.id for d in bench.lite()] == [
-        "CCPM", "C3", "Sogou-Log", "LCSTS", "KdConv", "WMT20-EnZh", "Math23K"]  # fmt: skip
+        "CCPM",
+        "C3",
+        "Sogou-Log",
+        "LCSTS",
+        "KdConv",
+        "WMT20-EnZh",
+        "Math23K",
+    ]
     assert {d.capability for d in bench.lite()} == {c.id for c in bench.capabilities}
     assert all(d.spec.metrics for d in bench.datasets())
     gcrc = bench.dataset("GCRC")
@@ -116,8 +123,9 @@ def test_table2_normalised_capabilities_reproduced(bench):
         assert got == want, model
         # raw stays alongside (the site shows "raw (normalised)")
         assert scored.capability_raw[i][0] == rows[model]["CCPM"]
-    baseline = scorer.score([_raw(bench, {d: v for d, s in bench.baseline().scores.items()
-                                           for v in s.values()})])  # fmt: skip
+    baseline = scorer.score(
+        [_raw(bench, {d: v for d, s in bench.baseline().scores.items() for v in s.values()})]
+    )
     assert np.allclose(baseline.capability, 100.0) and math.isclose(baseline.index[0], 100.0)
 
 
@@ -129,8 +137,10 @@ def test_published_index_matches_no_rule_exactly(bench):
     rows = bench.spec.reference_results
     raws = [_raw(bench, rows[m]) for m in TABLE2_NORM]
     published = [rows[m]["published_index"] for m in TABLE2_NORM]
-    got = {rule: MatrixScorer(layout, rule).score(raws).index for rule in
-           ("mean", "harmonic", "geometric")}  # fmt: skip
+    got = {
+        rule: MatrixScorer(layout, rule).score(raws).index
+        for rule in ("mean", "harmonic", "geometric")
+    }
     assert np.allclose(got["mean"], [124.33, 183.26, 194.03], atol=0.01)
     assert np.allclose(got["harmonic"], [119.63, 152.79, 157.13], atol=0.01)
     assert np.allclose(got["geometric"], [121.76, 166.54, 173.33], atol=0.01)
@@ -162,8 +172,9 @@ def test_matrix_scorer_agrees_with_core_aggregate(bench):
 def test_custom_board_prunes_and_weights(bench):
     base = bench.baseline().scores
     rows = bench.spec.reference_results
-    entries = [Entry(m, m, _raw(bench, rows[m]), date=f"2021-08-2{i}")
-               for i, m in enumerate(TABLE2_NORM)]  # fmt: skip
+    entries = [
+        Entry(m, m, _raw(bench, rows[m]), date=f"2021-08-2{i}") for i, m in enumerate(TABLE2_NORM)
+    ]
     mr = build_board(bench, base, entries, BoardSpec(capabilities=["MR"]))
     assert mr.capability_ids == ["MR"]
     for r in mr.rows:  # the index of an MR-only board is Math23K's normalised score
@@ -172,7 +183,8 @@ def test_custom_board_prunes_and_weights(bench):
     # label selection and task selection induce the same sub-tree
     by_label = build_board(bench, base, entries, BoardSpec(labels={"domain": ["news/Weibo"]}))
     assert by_label.capability_ids == ["NLG"] and by_label.layout.tree().leaf_paths() == [
-        "index/NLG/summarization/LCSTS/rouge_l_zh"]  # fmt: skip
+        "index/NLG/summarization/LCSTS/rouge_l_zh"
+    ]
     two = BoardSpec(capabilities=["NLU-WSL", "MR"], lite=True, aggregator="weighted")
     heavy = two.model_copy(update={"weights": {"MR": 3.0}})
     plain_rows = {r.entry.id: r for r in build_board(bench, base, entries, two).rows}
@@ -213,12 +225,15 @@ def test_board_completeness_and_errors(bench):
 def test_exports_and_board_spec_yaml(bench, tmp_path):
     base = bench.baseline().scores
     rows = bench.spec.reference_results
-    entries = [Entry(str(i), m, _raw(bench, rows[m]), org="<b>x</b>", date="2021-08-20")
-               for i, m in enumerate(TABLE2_NORM)]  # fmt: skip
+    entries = [
+        Entry(str(i), m, _raw(bench, rows[m]), org="<b>x</b>", date="2021-08-20")
+        for i, m in enumerate(TABLE2_NORM)
+    ]
     spec_file = tmp_path / "board.yaml"
     spec_file.write_text(
         "name: nlu\ncapabilities: [NLU-WSL, NLU-DL]\nlite: true\naggregator: harmonic\n",
-                         encoding="utf-8")  # fmt: skip
+        encoding="utf-8",
+    )
     spec = load_board_spec(spec_file)
     assert spec.aggregator == "harmonic" and load_board_spec("lite").lite
     board = build_board(bench, base, entries, spec)

@@ -149,8 +149,7 @@ def _mutate(sub, fn):
         (lambda s: _mutate(s, lambda o: o.pop("model")), 422, "model"),
     ],
 )
-def test_bad_uploads_are_rejected_and_store_nothing(client, rule_submission, make, status,
-                                                    message):  # fmt: skip
+def test_bad_uploads_are_rejected_and_store_nothing(client, rule_submission, make, status, message):
     r = post(client, make(rule_submission))
     assert r.status_code == status, r.text
     assert message in r.json()["detail"]

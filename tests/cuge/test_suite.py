@@ -121,7 +121,8 @@ def test_config_bad_key_and_presets():
         load_config(CUGEConfig, None, ["board.aggregator=median"], package="ennead.cuge")
     paper = load_config(CUGEConfig, "paper", package="ennead.cuge")
     assert paper.benchmark == "cuge" and CUGE(paper).baselines()["Math23K"] == {
-        "math_accuracy": 18.4}  # fmt: skip
+        "math_accuracy": 18.4
+    }
 
 
 def test_cli_end_to_end(tmp_path, monkeypatch):

@@ -61,11 +61,15 @@ def test_reward_per_dataset_and_metric():
 # -- data ----------------------------------------------------------------------------------------
 def test_kilt_and_flashrag_fields(tmp_path):
     rows = [
-        {"id": "a", "input": "who?", "output": [{"answer": "Ann"}, {"answer": "Anne"}],
-         "ctxs": [{"title": "T", "text": "Ann was here."}]},
+        {
+            "id": "a",
+            "input": "who?",
+            "output": [{"answer": "Ann"}, {"answer": "Anne"}],
+            "ctxs": [{"title": "T", "text": "Ann was here."}],
+        },
         {"question": "what?", "golden_answers": ["x"], "retrieval_result": [{"contents": "x y"}]},
         {"query": "q?", "answers": "y", "passage": [{"segment": "s"}], "data_type": "marco"},
-    ]  # fmt: skip
+    ]
     path = tmp_path / "d.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     recs = load_records(path)

@@ -39,9 +39,15 @@ def test_tiny_pipeline_end_to_end():
     cfg = load_config(DDRConfig, "tiny", package="ennead.ddr")
     ddr = DDR(cfg)
     preds = ddr.predict(
-        [{"id": "q1", "question": "where does tovak live ?", "answers": ["mirel"],
-          "passages": ["tovak lives in mirel .", "bob plays the lute .", "x y z ."]}]
-    )  # fmt: skip
+        [
+            {
+                "id": "q1",
+                "question": "where does tovak live ?",
+                "answers": ["mirel"],
+                "passages": ["tovak lives in mirel .", "bob plays the lute .", "x y z ."],
+            }
+        ]
+    )
     assert len(preds) == 1 and preds[0].id == "q1"
     assert preds[0].score in (0.0, 1.0)
     assert 1 <= len(preds[0].passages) <= 3
@@ -55,8 +61,9 @@ def test_missing_passages_is_a_clear_error():
 
 def test_cli_predict_from_file(tmp_path):
     inp = tmp_path / "q.jsonl"
-    inp.write_text(json.dumps({"question": "who ?", "passages": ["ann is here ."],
-                               "answers": ["ann"]}) + "\n")  # fmt: skip
+    inp.write_text(
+        json.dumps({"question": "who ?", "passages": ["ann is here ."], "answers": ["ann"]}) + "\n"
+    )
     out = tmp_path / "p.jsonl"
     res = CliRunner().invoke(app, ["ddr", "predict", "tiny", "-i", str(inp), "-o", str(out)])
     assert res.exit_code == 0, res.output
@@ -78,8 +85,11 @@ def test_bm25_retrieval_feeds_the_pipeline(tmp_path):
     corpus.write_text(
         "".join(json.dumps({"id": str(i), "text": d}) + "\n" for i, d in enumerate(docs))
     )
-    cfg = load_config(DDRConfig, "tiny", ["retrieval.kind=bm25", f"retrieval.corpus={corpus}",
-                                          "retrieval.k=1", "kr.enabled=false"],
-                      package="ennead.ddr")  # fmt: skip
+    cfg = load_config(
+        DDRConfig,
+        "tiny",
+        ["retrieval.kind=bm25", f"retrieval.corpus={corpus}", "retrieval.k=1", "kr.enabled=false"],
+        package="ennead.ddr",
+    )
     pred = DDR(cfg).predict([{"question": "where does tovak live ?", "answers": ["mirel"]}])[0]
     assert pred.passages == ["tovak lives in mirel ."]

@@ -30,8 +30,9 @@ def make_app():
                     text = " " + prompt.split("Background: ")[1].split(" .")[0].split()[-1]
                 else:  # closed book: guesses, one of them right
                     text = " Paris" if k == 0 else " Lyon"
-                choices.append({"index": i * body.get("n", 1) + k, "text": text,
-                                "finish_reason": "stop"})  # fmt: skip
+                choices.append(
+                    {"index": i * body.get("n", 1) + k, "text": text, "finish_reason": "stop"}
+                )
         return {"choices": choices}
 
     return app
@@ -43,8 +44,14 @@ def served(serve_app):
     return load_backend("openai", model="served", batch_size=8, options={"base_url": f"{url}/v1"})
 
 
-RECORDS = [{"id": "q1", "question": "capital of france ?", "answers": ["Paris"],
-            "passages": ["Lyon is big .", "the capital is Paris ."]}]  # fmt: skip
+RECORDS = [
+    {
+        "id": "q1",
+        "question": "capital of france ?",
+        "answers": ["Paris"],
+        "passages": ["Lyon is big .", "the capital is Paris ."],
+    }
+]
 
 
 def _cfg():

@@ -9,19 +9,28 @@ from ennead.ddr import DDR, DDRConfig
 from ennead.ddr.world import build_world
 
 SMALL = [
-    "train.temperatures=[0.7,1.5]", "train.loops=2", "train.max_new_tokens=3",
-    "train.kr_passages=3", "train.gen_dpo.max_steps=2", "train.gen_dpo.batch_size=2",
-    "train.kr_dpo.max_steps=2", "train.kr_dpo.batch_size=2", "train.gen_dpo.lr=1e-3",
-    "train.kr_dpo.lr=1e-3", "data_type=synthetic", "gen.style=synthetic",
+    "train.temperatures=[0.7,1.5]",
+    "train.loops=2",
+    "train.max_new_tokens=3",
+    "train.kr_passages=3",
+    "train.gen_dpo.max_steps=2",
+    "train.gen_dpo.batch_size=2",
+    "train.kr_dpo.max_steps=2",
+    "train.kr_dpo.batch_size=2",
+    "train.gen_dpo.lr=1e-3",
+    "train.kr_dpo.lr=1e-3",
+    "data_type=synthetic",
+    "gen.style=synthetic",
     "gen.module.options={texts: []}",
-]  # fmt: skip
+]
 
 
 def _setup(extra=()):
     world = build_world(n_entities=12, n_values=3, reading_examples=40, seed=1)
     texts = world.pretrain_texts + [j["passage"] for j in world.judge_texts]
-    opts = json.dumps({"texts": texts, "seed": 0, "hidden_size": 32, "num_layers": 1,
-                       "num_heads": 2})  # fmt: skip
+    opts = json.dumps(
+        {"texts": texts, "seed": 0, "hidden_size": 32, "num_layers": 1, "num_heads": 2}
+    )
     overrides = [o for o in SMALL if not o.startswith("gen.module.options")]
     overrides += [f"gen.module.options={opts}", f"kr.module.options={opts}", *extra]
     cfg = load_config(DDRConfig, "tiny", overrides, package="ennead.ddr")
@@ -89,8 +98,12 @@ def test_empty_corpus_is_a_clear_error(tmp_path):
 
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("")
-    cfg = load_config(DDRConfig, "tiny", ["retrieval.kind=bm25", f"retrieval.corpus={corpus}"],
-                      package="ennead.ddr")  # fmt: skip
+    cfg = load_config(
+        DDRConfig,
+        "tiny",
+        ["retrieval.kind=bm25", f"retrieval.corpus={corpus}"],
+        package="ennead.ddr",
+    )
     with pytest.raises(DataError, match="corpus is empty"):
         build_retriever(cfg)
 
@@ -125,8 +138,12 @@ def test_out_of_process_sampler_trains_a_local_copy(tmp_path):
     cfg, rows = _setup()
     records = as_records(rows)
     base, weights = _saved_gen(cfg, tmp_path / "weights")
-    extra = ["train.rounds=1", "train.train_kr=false", "gen.module.backend=hf",
-             "train.gen_dpo.lora.enabled=true"]  # fmt: skip
+    extra = [
+        "train.rounds=1",
+        "train.train_kr=false",
+        "gen.module.backend=hf",
+        "train.gen_dpo.lora.enabled=true",
+    ]
     remote, _ = _setup([*extra, f"gen.module.train_model={weights}"])
     sampler = _SamplerOnly(load_module_lm(cfg.gen.module))
     trainer = DDRTrainer(remote, RunDir.create(tmp_path / "run", remote))
@@ -150,8 +167,13 @@ def test_dpo_stage_under_accelerate_launch_with_two_cpu_processes(tmp_path):
     from ennead.ddr.pipeline import load_module_lm
     from ennead.ddr.train import DDRTrainer
 
-    extra = ["train.rounds=1", "train.train_kr=false", "train.dpo_launch=cpu_multi",
-             "train.dpo_processes=2", "train.gen_dpo.lora.enabled=true"]  # fmt: skip
+    extra = [
+        "train.rounds=1",
+        "train.train_kr=false",
+        "train.dpo_launch=cpu_multi",
+        "train.dpo_processes=2",
+        "train.gen_dpo.lora.enabled=true",
+    ]
     cfg, rows = _setup(extra)
     gen = load_module_lm(cfg.gen.module)
     before = {k: v.detach().clone() for k, v in gen.model.named_parameters()}
@@ -165,8 +187,9 @@ def test_dpo_stage_under_accelerate_launch_with_two_cpu_processes(tmp_path):
     assert any(not (before[k] == after[k]).all() for k in before)  # merged LoRA moved weights
 
 
-def test_rollouts_on_ray_replicas_and_round_two_trains_on_round_one(tmp_path, ray_local,
-                                                                     monkeypatch):  # fmt: skip
+def test_rollouts_on_ray_replicas_and_round_two_trains_on_round_one(
+    tmp_path, ray_local, monkeypatch
+):
     """Gen sampled by 2 Ray replicas (CPU workers); each DPO stage trains a local copy of the
     newest weights while the replicas are released, then the replicas restart on the result."""
     import ennead.core.backends as backends
@@ -177,11 +200,18 @@ def test_rollouts_on_ray_replicas_and_round_two_trains_on_round_one(tmp_path, ra
     cfg, rows = _setup()
     records = as_records(rows)
     _, weights = _saved_gen(cfg, tmp_path / "weights")
-    pool = json.dumps({"backend": "hf", "replicas": 2, "gpus_per_replica": 0,
-                       "cpus_per_replica": 1})  # fmt: skip
-    extra = ["train.rounds=2", "train.train_kr=false", "gen.module.backend=ray",
-             f"gen.module.model={weights}", f"gen.module.options={pool}",
-             "gen.module.device=cpu", "train.gen_dpo.lora.enabled=true"]  # fmt: skip
+    pool = json.dumps(
+        {"backend": "hf", "replicas": 2, "gpus_per_replica": 0, "cpus_per_replica": 1}
+    )
+    extra = [
+        "train.rounds=2",
+        "train.train_kr=false",
+        "gen.module.backend=ray",
+        f"gen.module.model={weights}",
+        f"gen.module.options={pool}",
+        "gen.module.device=cpu",
+        "train.gen_dpo.lora.enabled=true",
+    ]
     cfg, _ = _setup(extra)
     sources = []
     real = backends.load_backend

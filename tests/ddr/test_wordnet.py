@@ -54,10 +54,15 @@ def wn_dir(tmp_path: Path) -> Path:
     root.mkdir()
     (root / "data.noun").write_text(HEADER + "".join(_line(*n) for n in NOUNS))
     verbs = [
-        _line(100, ["breathe", "respire"], 'draw air into, and expel out of, the lungs; "I can '
-              'breathe better"', [], "v"),
+        _line(
+            100,
+            ["breathe", "respire"],
+            'draw air into, and expel out of, the lungs; "I can breathe better"',
+            [],
+            "v",
+        ),
         _line(200, ["whisper"], "speak softly without vibration of the vocal cords", [], "v"),
-    ]  # fmt: skip
+    ]
     (root / "data.verb").write_text(HEADER + "".join(verbs))
     adj = "00000100 00 a 02 big(a) 0 large 0 000 | above average in size or number or quantity\n"
     (root / "data.adj").write_text(HEADER + adj)
@@ -208,8 +213,9 @@ def test_smollm2_wordnet_run_end_to_end(tmp_path: Path):
     from ennead.ddr.wordnet import run_wordnet
 
     sizes = ["wordnet.train_questions=4", "wordnet.test_questions=4", "wordnet.corpus_size=40"]
-    cfg = load_config(DDRConfig, "smollm2", ["train.gen_dpo.epochs=1", *sizes],
-                      package="ennead.ddr")  # fmt: skip
+    cfg = load_config(
+        DDRConfig, "smollm2", ["train.gen_dpo.epochs=1", *sizes], package="ennead.ddr"
+    )
     run = RunDir.create(tmp_path / "run", cfg, seed=0, system="ddr")
     res = run_wordnet(cfg, run, threads=2)
     assert set(res["table"]) == {"closed_book", "vanilla", "ddr"}

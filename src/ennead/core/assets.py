@@ -106,8 +106,12 @@ def smollm2_dir() -> Path:
 
 def _source_stamp(src: Path) -> dict[str, Any]:
     st = src.stat()
-    return {"source": str(src), "size": st.st_size, "mtime": int(st.st_mtime),
-            "format": FORMAT_VERSION}  # fmt: skip
+    return {
+        "source": str(src),
+        "size": st.st_size,
+        "mtime": int(st.st_mtime),
+        "format": FORMAT_VERSION,
+    }
 
 
 def _safetensors_complete(path: Path) -> bool:
@@ -243,8 +247,13 @@ def asset_status(prepare: bool = False) -> list[dict[str, Any]]:
     """One row per embedded asset: name, found, prepared, detail (path or reason)."""
     rows = []
     for asset in ASSETS:
-        row: dict[str, Any] = {"name": asset.name, "summary": asset.summary, "found": False,
-                               "prepared": False, "detail": ""}  # fmt: skip
+        row: dict[str, Any] = {
+            "name": asset.name,
+            "summary": asset.summary,
+            "found": False,
+            "prepared": False,
+            "detail": "",
+        }
         try:
             src = source_path(asset)
         except AssetError as exc:

@@ -29,9 +29,20 @@ log = get_logger(__name__)
 R = TypeVar("R")
 DONE = "_DONE.json"
 TRACKED_PACKAGES = (
-    "ennead", "torch", "transformers", "peft", "trl", "accelerate", "sentence-transformers",
-    "faiss-cpu", "numpy", "pydantic", "vllm", "deepspeed", "ray",
-)  # fmt: skip
+    "ennead",
+    "torch",
+    "transformers",
+    "peft",
+    "trl",
+    "accelerate",
+    "sentence-transformers",
+    "faiss-cpu",
+    "numpy",
+    "pydantic",
+    "vllm",
+    "deepspeed",
+    "ray",
+)
 
 
 def _now() -> str:
@@ -62,8 +73,11 @@ def git_sha(start: Path | None = None) -> str | None:
     sha = out.stdout.strip()
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=where, capture_output=True, text=True, timeout=5,
-    )  # fmt: skip
+        cwd=where,
+        capture_output=True,
+        text=True,
+        timeout=5,
+    )
     return sha + ("-dirty" if dirty.stdout.strip() else "")
 
 
@@ -113,8 +127,11 @@ class RunDir:
                     )
                 # Only keys the old config did not have (a newer release added fields with
                 # defaults): the finished stages stand; the folder records the current config.
-                log.warning("resuming %s; config keys new since it started: %s", run.path,
-                               ", ".join(added) or "(formatting only)")  # fmt: skip
+                log.warning(
+                    "resuming %s; config keys new since it started: %s",
+                    run.path,
+                    ", ".join(added) or "(formatting only)",
+                )
                 atomic_write_text(run.path / "config.yaml", config_text)
             manifest = run.manifest
             manifest["resumed"] = [*manifest.get("resumed", []), _now()]
@@ -240,8 +257,11 @@ def config_changes(old_text: str, new_text: str) -> tuple[list[str], list[str]]:
         old, new = _flatten(yaml.safe_load(old_text)), _flatten(yaml.safe_load(new_text))
     except yaml.YAMLError:
         return ["config.yaml (unreadable)"], []
-    changed = [f"{k}: {old[k]!r} -> {new.get(k, '<missing>')!r}"
-               for k in old if k not in new or new[k] != old[k]]  # fmt: skip
+    changed = [
+        f"{k}: {old[k]!r} -> {new.get(k, '<missing>')!r}"
+        for k in old
+        if k not in new or new[k] != old[k]
+    ]
     return changed, [k for k in new if k not in old]
 
 

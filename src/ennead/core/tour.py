@@ -142,8 +142,11 @@ def run_tour(
             sub.finish()
         except Exception as exc:  # one failing demo must not hide the others; it is reported
             log.error("tour: %s failed: %s", name, exc)
-            section = {"title": name, "error": f"{type(exc).__name__}: {exc}",
-                       "traceback": traceback.format_exc()}  # fmt: skip
+            section = {
+                "title": name,
+                "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(),
+            }
             sub.finish(status="failed")
         section["name"] = name
         sections.append(section)
@@ -154,5 +157,10 @@ def run_tour(
     atomic_write_json(run.path / "sections.json", sections)
     failed = [s["name"] for s in sections if s.get("error")]
     run.finish(status="failed" if failed else "finished", failed=failed)
-    return {"run": str(run.path), "markdown": str(md), "html": str(html), "failed": failed,
-            "sections": sections}  # fmt: skip
+    return {
+        "run": str(run.path),
+        "markdown": str(md),
+        "html": str(html),
+        "failed": failed,
+        "sections": sections,
+    }

@@ -69,10 +69,14 @@ def build_report(sections: list[dict[str, Any]], run_path: Path) -> Report:
     else:
         report.paragraph("No system with a baseline ran yet; raw results are below.")
     summary_rows = [
-        {"section": s["name"], "title": s.get("title", s["name"]),
-         "status": "failed" if s.get("error") else "ok", "seconds": s.get("seconds")}
+        {
+            "section": s["name"],
+            "title": s.get("title", s["name"]),
+            "status": "failed" if s.get("error") else "ok",
+            "seconds": s.get("seconds"),
+        }
         for s in sections
-    ]  # fmt: skip
+    ]
     report.table(summary_rows, caption="sections")
     for sec in sections:
         report.heading(sec.get("title") or sec["name"])
@@ -86,8 +90,14 @@ def build_report(sections: list[dict[str, Any]], run_path: Path) -> Report:
         rows = []
         for task, metrics in (sec.get("tasks") or {}).items():
             for metric, value in metrics.items():
-                rows.append({"task": task, "metric": metric, "value": value,
-                             "baseline": (base.get(task) or {}).get(metric)})  # fmt: skip
+                rows.append(
+                    {
+                        "task": task,
+                        "metric": metric,
+                        "value": value,
+                        "baseline": (base.get(task) or {}).get(metric),
+                    }
+                )
         if rows:
             report.table(rows, columns=["task", "metric", "value", "baseline"], caption="results")
         for text in sec.get("tables") or []:

@@ -119,10 +119,16 @@ class CUGE:
             from ennead.cuge.scoring import score_dataset
 
             scores[d] = score_dataset(bench.dataset(d), preds, items)
-        atomic_write_json(self.data_dir / BASELINE_FILE, {
-            "benchmark": bench.name, "benchmark_version": bench.version,
-            "model": runner.model, "scores": scores, "checksums": checksums(self.data_dir),
-        })  # fmt: skip
+        atomic_write_json(
+            self.data_dir / BASELINE_FILE,
+            {
+                "benchmark": bench.name,
+                "benchmark_version": bench.version,
+                "model": runner.model,
+                "scores": scores,
+                "checksums": checksums(self.data_dir),
+            },
+        )
         return PrepareResult(
             data_dir=str(self.data_dir),
             sizes={d: v["sizes"] for d, v in manifest["datasets"].items()},
@@ -147,12 +153,20 @@ class CUGE:
         model = rc.model or getattr(lm, "model_id", None) or getattr(lm, "name", rc.backend)
         cache_path = rc.cache if rc.cache is not None else str(self.data_dir / "cache.sqlite")
         cache = CompletionCache(cache_path) if cache_path else None
-        return LMRunner(lm, str(model), self.benchmark(), max_new_tokens=rc.max_new_tokens,
-                        batch_size=rc.batch_size, cache=cache, chat=rc.chat,
-                        seed=rc.seed)  # fmt: skip
+        return LMRunner(
+            lm,
+            str(model),
+            self.benchmark(),
+            max_new_tokens=rc.max_new_tokens,
+            batch_size=rc.batch_size,
+            cache=cache,
+            chat=rc.chat,
+            seed=rc.seed,
+        )
 
-    def predict(self, out: str | Path | None = None, lm: Any = None,
-                runner: Any = None) -> PredictResult:  # fmt: skip
+    def predict(
+        self, out: str | Path | None = None, lm: Any = None, runner: Any = None
+    ) -> PredictResult:
         """Run a runner on the test inputs and write a submission file."""
         from ennead.core.io import read_jsonl
         from ennead.cuge.standin import checksums
@@ -171,13 +185,23 @@ class CUGE:
             predictions[d] = runner.predict(entry, items, self.data_dir)
         record = runner.record()
         sums = checksums(self.data_dir) if (self.data_dir / "manifest.json").is_file() else {}
-        meta = {**record, "benchmark_version": bench.version, "registry_sha256": bench.checksum,
-                "data_checksums": {d: sums.get(d) for d in names}, "limit": rc.limit}  # fmt: skip
+        meta = {
+            **record,
+            "benchmark_version": bench.version,
+            "registry_sha256": bench.checksum,
+            "data_checksums": {d: sums.get(d) for d in names},
+            "limit": rc.limit,
+        }
         sub = make_submission(bench, predictions, record["model"], meta=meta)
         path = Path(out) if out else Path(self.config.out) / f"cuge-{_slug(record['model'])}.json"
         atomic_write_text(path, dumps(sub).decode("utf-8"))
-        return PredictResult(submission=str(path), model=record["model"], datasets=names,
-                             record=meta, seconds=round(time.perf_counter() - t0, 2))  # fmt: skip
+        return PredictResult(
+            submission=str(path),
+            model=record["model"],
+            datasets=names,
+            record=meta,
+            seconds=round(time.perf_counter() - t0, 2),
+        )
 
     # -- scoring -----------------------------------------------------------------------------
     def score_file(self, path: str | Path) -> Entry:
@@ -188,9 +212,14 @@ class CUGE:
         ids = {d: [str(r["id"]) for r in rows] for d, rows in gold.items()}
         sub = parse_submission(data, bench, ids, int(self.config.service.max_upload_mb * 2**20))
         raw = score_submission(bench, sub, gold)
-        return Entry(content_hash(data)[:12], sub.model, raw, sub.org,
-                     _dt.date.fromtimestamp(Path(path).stat().st_mtime).isoformat(),
-                     sub.meta)  # fmt: skip
+        return Entry(
+            content_hash(data)[:12],
+            sub.model,
+            raw,
+            sub.org,
+            _dt.date.fromtimestamp(Path(path).stat().st_mtime).isoformat(),
+            sub.meta,
+        )
 
     def leaderboard(self, entries: list[Entry], spec: BoardSpec | None = None) -> Board:
         return build_board(self.benchmark(), self.baselines(), entries, spec or self.config.board)
@@ -201,11 +230,13 @@ class CUGE:
         board = self.leaderboard([entry], spec)
         row = board.rows[0] if board.rows else None
         return EvaluateResult(
-            model=entry.model, raw=entry.raw, index=row.index if row else None,
+            model=entry.model,
+            raw=entry.raw,
+            index=row.index if row else None,
             capabilities={k: v[1] for k, v in row.capabilities.items()} if row else {},
             complete=row.complete if row else False,
             missing=row.missing if row else [d for d, _ in board.excluded],
-        )  # fmt: skip
+        )
 
     def serve(self) -> None:
         from ennead.cuge.service import serve

@@ -38,9 +38,18 @@ FORMATS = (
     "record",  # a mapping of named fields, each scored by a metric with `field`
 )
 Format = Literal[
-    "tokens", "tagged_tokens", "choice", "label", "spans", "triples", "ranking", "text",
-    "number", "correction", "record",
-]  # fmt: skip
+    "tokens",
+    "tagged_tokens",
+    "choice",
+    "label",
+    "spans",
+    "triples",
+    "ranking",
+    "text",
+    "number",
+    "correction",
+    "record",
+]
 LABEL_KEYS = ("capability", "task", "dataset", "domain", "format", "lite", "added", "languages")
 
 
@@ -214,9 +223,11 @@ class Benchmark:
         name = name or self.spec.default_baseline
         if name is None or name not in self.spec.baselines:
             raise UnknownNameError(
-                f"{self.name} baseline table", str(name), self.spec.baselines,
+                f"{self.name} baseline table",
+                str(name),
+                self.spec.baselines,
                 hint="Pass a baseline YAML file or name a submission as the baseline.",
-            )  # fmt: skip
+            )
         return self.spec.baselines[name]
 
     def template(self, template_id: str) -> dict[str, Any]:

@@ -52,8 +52,9 @@ class BoardSpec(BaseConfig):
     )
 
     def selection(self) -> Selection:
-        return Selection.make(self.capabilities, self.tasks, self.datasets, self.labels,
-                              self.lite, self.weights)  # fmt: skip
+        return Selection.make(
+            self.capabilities, self.tasks, self.datasets, self.labels, self.lite, self.weights
+        )
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> BoardSpec:
@@ -122,8 +123,13 @@ class Board:
         """One dict per row: rank, model, org, date, per-node raw and normalised, index."""
         out = []
         for r in self.rows:
-            row: dict[str, Any] = {"rank": r.rank, "model": r.entry.model, "org": r.entry.org,
-                                   "date": r.entry.date, "submission": r.entry.id}  # fmt: skip
+            row: dict[str, Any] = {
+                "rank": r.rank,
+                "model": r.entry.model,
+                "org": r.entry.org,
+                "date": r.entry.date,
+                "submission": r.entry.id,
+            }
             nodes = {"capability": r.capabilities, "task": r.tasks, "dataset": r.datasets}[level]
             for node, (raw, norm) in nodes.items():
                 row[f"{node} raw"] = _round(raw, 2)
@@ -146,9 +152,12 @@ class Board:
         """As the site shows it: ``raw (normalised)`` per capability, integer index."""
         out = []
         for r in self.rows:
-            row: dict[str, Any] = {"rank": r.rank if r.rank is not None else "-",
-                                   "model": r.entry.model, "org": r.entry.org,
-                                   "date": r.entry.date}  # fmt: skip
+            row: dict[str, Any] = {
+                "rank": r.rank if r.rank is not None else "-",
+                "model": r.entry.model,
+                "org": r.entry.org,
+                "date": r.entry.date,
+            }
             for cap in self.capability_ids:
                 raw, norm = r.capabilities.get(cap, (None, None))
                 row[cap] = "" if norm is None else f"{raw:.2f} ({norm:.0f})"
@@ -233,13 +242,19 @@ def build_board(
         def pairs(ids: list[str], raw: Any, norm: Any, i: int = i) -> dict[str, Any]:
             return {k: (_nan_none(raw[i, j]), _nan_none(norm[i, j])) for j, k in enumerate(ids)}
 
-        rows.append(BoardRow(
-            None, entry, float(scored.index[i]), _nan_none(scored.index_raw[i]),
-            pairs(scored.capabilities, scored.capability_raw, scored.capability),
-            pairs(scored.tasks, scored.task_raw, scored.task),
-            pairs(scored.datasets, scored.dataset_raw, scored.dataset),
-            complete, missing,
-        ))  # fmt: skip
+        rows.append(
+            BoardRow(
+                None,
+                entry,
+                float(scored.index[i]),
+                _nan_none(scored.index_raw[i]),
+                pairs(scored.capabilities, scored.capability_raw, scored.capability),
+                pairs(scored.tasks, scored.task_raw, scored.task),
+                pairs(scored.datasets, scored.dataset_raw, scored.dataset),
+                complete,
+                missing,
+            )
+        )
     rows.sort(key=lambda r: (-r.index, r.entry.date, r.entry.id))
     for rank, row in enumerate(rows, start=1):
         row.rank = rank

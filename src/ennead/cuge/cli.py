@@ -74,8 +74,11 @@ def evaluate(
 ) -> None:
     """Validate and score one submission against the local test labels."""
     result = _cuge(config, overrides).evaluate(submission)
-    print(f"{result.model}: index {result.index:.2f}" if result.index is not None
-          else f"{result.model}: not on this board")  # fmt: skip
+    print(
+        f"{result.model}: index {result.index:.2f}"
+        if result.index is not None
+        else f"{result.model}: not on this board"
+    )
     for d, scores in result.raw.items():
         print(f"  {d}: " + ", ".join(f"{k}={v:.2f}" for k, v in scores.items()))
     if result.missing:

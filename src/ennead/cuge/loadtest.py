@@ -50,9 +50,14 @@ def variants(base: dict[str, Any], n: int) -> list[bytes]:
     return out
 
 
-def run_load(config: CUGEConfig, base_submission: dict[str, Any], uploads: int = 200,
-             clients: int = 8, readers: int = 2,
-             deadline_s: float = 240.0) -> dict[str, Any]:  # fmt: skip
+def run_load(
+    config: CUGEConfig,
+    base_submission: dict[str, Any],
+    uploads: int = 200,
+    clients: int = 8,
+    readers: int = 2,
+    deadline_s: float = 240.0,
+) -> dict[str, Any]:
     """Run the load test; returns latencies (ms), counts and the consistency checks."""
     httpx = require("httpx", "cuge", "the load test")
     uvicorn = require("uvicorn", "cuge", "the load test")
@@ -121,17 +126,27 @@ def run_load(config: CUGEConfig, base_submission: dict[str, Any], uploads: int =
     on_board = {int(r["id"]) for r in board["rows"]}
     store = app.state.store
     return {
-        "uploads": uploads, "clients": clients, "readers": readers,
-        "statuses": statuses, "accepted": len(accepted),
+        "uploads": uploads,
+        "clients": clients,
+        "readers": readers,
+        "statuses": statuses,
+        "accepted": len(accepted),
         "all_accepted_on_board": set(accepted) <= on_board,
-        "board_rows": len(board["rows"]), "db_submissions": health["submissions"],
-        "integrity_check": store.integrity(), "schema_version": health["schema"],
-        "wall_s": round(wall, 2), "uploads_per_s": round(uploads / wall, 2),
-        "upload_ms": {"p50": round(_percentile(upload_ms, 50), 1),
-                      "p95": round(_percentile(upload_ms, 95), 1),
-                      "max": round(max(upload_ms, default=float("nan")), 1),
-                      "mean": round(statistics.fmean(upload_ms), 1) if upload_ms else None},
+        "board_rows": len(board["rows"]),
+        "db_submissions": health["submissions"],
+        "integrity_check": store.integrity(),
+        "schema_version": health["schema"],
+        "wall_s": round(wall, 2),
+        "uploads_per_s": round(uploads / wall, 2),
+        "upload_ms": {
+            "p50": round(_percentile(upload_ms, 50), 1),
+            "p95": round(_percentile(upload_ms, 95), 1),
+            "max": round(max(upload_ms, default=float("nan")), 1),
+            "mean": round(statistics.fmean(upload_ms), 1) if upload_ms else None,
+        },
         "board_reads": len(read_ms),
-        "read_ms": {"p50": round(_percentile(read_ms, 50), 1),
-                    "p95": round(_percentile(read_ms, 95), 1)},
-    }  # fmt: skip
+        "read_ms": {
+            "p50": round(_percentile(read_ms, 50), 1),
+            "p95": round(_percentile(read_ms, 95), 1),
+        },
+    }

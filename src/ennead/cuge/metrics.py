@@ -90,8 +90,11 @@ def as_tagged(value: Any) -> list[tuple[str, str]]:
         return out
     if isinstance(value, list):
         for item in value:
-            if not (isinstance(item, list | tuple) and len(item) == 2 and all(
-                    isinstance(x, str) for x in item)):  # fmt: skip
+            if not (
+                isinstance(item, list | tuple)
+                and len(item) == 2
+                and all(isinstance(x, str) for x in item)
+            ):
                 raise DataError(f"expected [word, tag] pairs, got {item!r:.80}")
             out.append((item[0], item[1]))
         return out
@@ -172,8 +175,9 @@ def _as_set(value: Any, exclude: frozenset[str] = frozenset()) -> set[Hashable]:
     return out
 
 
-def _set_f1(preds: Sequence[Any], golds: Sequence[Any], name: str,
-            exclude: frozenset[str] = frozenset()) -> float:  # fmt: skip
+def _set_f1(
+    preds: Sequence[Any], golds: Sequence[Any], name: str, exclude: frozenset[str] = frozenset()
+) -> float:
     _pair(preds, golds, name)
     tp = n_pred = n_gold = 0
     for pred, gold in zip(preds, golds):
@@ -461,9 +465,13 @@ def gec_f05(preds: Sequence[Any], golds: Sequence[Any]) -> float:
 
 # -- math ------------------------------------------------------------------------------------
 _OPS: dict[type, Callable[..., Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.USub: operator.neg, ast.UAdd: operator.pos,
-}  # fmt: skip
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?%?")
 
 

@@ -37,8 +37,9 @@ class Runner(Protocol):
     name: str
     model: str
 
-    def predict(self, entry: DatasetEntry, items: list[dict[str, Any]],
-                data_dir: Path) -> dict[str, Any]: ...  # fmt: skip
+    def predict(
+        self, entry: DatasetEntry, items: list[dict[str, Any]], data_dir: Path
+    ) -> dict[str, Any]: ...
 
     def record(self) -> dict[str, Any]: ...
 
@@ -49,8 +50,9 @@ class RuleRunner:
     name = "rule"
     model = "rule-baseline"
 
-    def predict(self, entry: DatasetEntry, items: list[dict[str, Any]],
-                data_dir: Path) -> dict[str, Any]:  # fmt: skip
+    def predict(
+        self, entry: DatasetEntry, items: list[dict[str, Any]], data_dir: Path
+    ) -> dict[str, Any]:
         return rule_predict(entry.id, items, data_dir)
 
     def record(self) -> dict[str, Any]:
@@ -81,8 +83,9 @@ class CompletionCache:
 
     @staticmethod
     def key(runner: str, model: str, thash: str, params: Mapping[str, Any], prompt: str) -> str:
-        blob = json.dumps([runner, model, thash, dict(params), prompt], sort_keys=True,
-                          ensure_ascii=False)  # fmt: skip
+        blob = json.dumps(
+            [runner, model, thash, dict(params), prompt], sort_keys=True, ensure_ascii=False
+        )
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
@@ -120,8 +123,9 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def parse_completion(kind: str, text: str, item: Mapping[str, Any],
-                     template: Mapping[str, Any]) -> Any:  # fmt: skip
+def parse_completion(
+    kind: str, text: str, item: Mapping[str, Any], template: Mapping[str, Any]
+) -> Any:
     """A completion as a prediction of the dataset's format (never raises: bad output scores 0)."""
     line = _first_line(text)
     if kind == "tokens":
@@ -159,9 +163,18 @@ class LMRunner:
 
     name = "lm"
 
-    def __init__(self, lm: Any, model: str, bench: Benchmark, *, max_new_tokens: int | None = None,
-                 batch_size: int = 8, cache: CompletionCache | None = None,
-                 chat: bool = True, seed: int = 0):  # fmt: skip
+    def __init__(
+        self,
+        lm: Any,
+        model: str,
+        bench: Benchmark,
+        *,
+        max_new_tokens: int | None = None,
+        batch_size: int = 8,
+        cache: CompletionCache | None = None,
+        chat: bool = True,
+        seed: int = 0,
+    ):
         self.lm, self.model, self.bench = lm, model, bench
         self.max_new_tokens, self.batch_size, self.cache = max_new_tokens, batch_size, cache
         self.chat, self.seed = chat, seed
@@ -173,8 +186,9 @@ class LMRunner:
         limit = self.max_new_tokens or int(template.get("max_new_tokens", 64))
         return {"temperature": 0.0, "max_new_tokens": limit, "seed": self.seed}
 
-    def _prompt(self, template: Mapping[str, Any], item: Mapping[str, Any],
-                candidates: Sequence[str] = ()) -> str:  # fmt: skip
+    def _prompt(
+        self, template: Mapping[str, Any], item: Mapping[str, Any], candidates: Sequence[str] = ()
+    ) -> str:
         fields = dict(item["input"])
         if "options" in fields:
             fields["options"] = _options(fields["options"])
@@ -185,11 +199,14 @@ class LMRunner:
         except KeyError as exc:
             raise DataError(f"template needs field {exc} that the item lacks") from None
 
-    def predict(self, entry: DatasetEntry, items: list[dict[str, Any]],
-                data_dir: Path) -> dict[str, Any]:  # fmt: skip
+    def predict(
+        self, entry: DatasetEntry, items: list[dict[str, Any]], data_dir: Path
+    ) -> dict[str, Any]:
         if entry.spec.template is None:
-            raise DataError(f"{entry.id}: no prompt template in the registry; the LM runner "
-                            "needs one (field 'template')")  # fmt: skip
+            raise DataError(
+                f"{entry.id}: no prompt template in the registry; the LM runner "
+                "needs one (field 'template')"
+            )
         template = self.bench.template(entry.spec.template)
         thash = template_hash(template)
         self.templates[entry.id] = f"{entry.spec.template}@{thash}"
@@ -238,9 +255,17 @@ class LMRunner:
                 raise DataError(f"backend returned {len(outs)} results for {len(batch)} prompts")
             for i, completions in zip(batch, outs):
                 cached[keys[i]] = completions[0].text
-                new_rows.append((keys[i], self.name, self.model, thash,
-                                 json.dumps(params, sort_keys=True), prompts[i],
-                                 completions[0].text))  # fmt: skip
+                new_rows.append(
+                    (
+                        keys[i],
+                        self.name,
+                        self.model,
+                        thash,
+                        json.dumps(params, sort_keys=True),
+                        prompts[i],
+                        completions[0].text,
+                    )
+                )
             if self.cache is not None and new_rows:
                 self.cache.put_many(new_rows)  # per batch: an interrupted run keeps its work
                 new_rows = []

@@ -91,8 +91,14 @@ class Selection:
             (k, (v,) if isinstance(v, str) else tuple(str(x) for x in v))
             for k, v in (labels or {}).items()
         )
-        return cls(tuple(capabilities), tuple(tasks), tuple(datasets), lab, lite,
-                   tuple((k, float(v)) for k, v in (weights or {}).items()))  # fmt: skip
+        return cls(
+            tuple(capabilities),
+            tuple(tasks),
+            tuple(datasets),
+            lab,
+            lite,
+            tuple((k, float(v)) for k, v in (weights or {}).items()),
+        )
 
     def resolve(self, bench: Benchmark) -> list[DatasetEntry]:
         """The selected datasets in registry order; unknown ids raise with suggestions."""
@@ -263,8 +269,9 @@ def drill_down(
 
 
 # -- many submissions at once -----------------------------------------------------------------
-def _combine(x: np.ndarray, parent: np.ndarray, weights: np.ndarray, n_parent: int,
-             rule: str) -> np.ndarray:  # fmt: skip
+def _combine(
+    x: np.ndarray, parent: np.ndarray, weights: np.ndarray, n_parent: int, rule: str
+) -> np.ndarray:
     """Combine child columns of ``x`` (submissions x children, NaN = missing) into parents."""
     w = weights if rule != "mean" else np.ones_like(weights)
     mat = np.zeros((x.shape[1], n_parent))
@@ -353,17 +360,33 @@ class MatrixScorer:
             ds = _combine(values, self.m_parent, self.m_weight, len(self.datasets), "weighted")
             # A dataset counts only when all its baselined metrics were given.
             full = (~np.isnan(values)).astype(int) @ _onehot(self.m_parent, len(self.datasets))
-            ds = np.where(full == np.bincount(self.m_parent, minlength=len(self.datasets)), ds,
-                          np.nan)  # fmt: skip
+            ds = np.where(
+                full == np.bincount(self.m_parent, minlength=len(self.datasets)), ds, np.nan
+            )
             ts = _combine(ds, self.d_parent, self.d_weight, len(self.tasks), self.rule)
             cs = _combine(ts, self.t_parent, self.t_weight, len(self.capabilities), self.rule)
-            ix = _combine(cs, np.zeros(len(self.capabilities), dtype=int), self.c_weight, 1,
-                          self.rule)[:, 0]  # fmt: skip
+            ix = _combine(
+                cs, np.zeros(len(self.capabilities), dtype=int), self.c_weight, 1, self.rule
+            )[:, 0]
             levels.append((ds, ts, cs, ix))
         (ds, ts, cs, ix), (dr, tr, cr, ir) = levels
         complete = ~np.isnan(ds).any(axis=1)
-        return Scored(self.columns, self.datasets, self.tasks, self.capabilities, x,
-                      ds, dr, ts, tr, cs, cr, ix, ir, complete)  # fmt: skip
+        return Scored(
+            self.columns,
+            self.datasets,
+            self.tasks,
+            self.capabilities,
+            x,
+            ds,
+            dr,
+            ts,
+            tr,
+            cs,
+            cr,
+            ix,
+            ir,
+            complete,
+        )
 
     def score(self, raws: Sequence[RawScores]) -> Scored:
         return self.score_matrix(self.matrix(raws))

@@ -114,22 +114,38 @@ def create_app(config: CUGEConfig | None = None) -> Any:
     @app.get("/api/registry")
     def registry() -> dict[str, Any]:
         return {
-            "name": bench.name, "version": bench.version, "title": bench.spec.title,
+            "name": bench.name,
+            "version": bench.version,
+            "title": bench.spec.title,
             "counts": bench.counts(),
             "label_keys": sorted({k for d in bench.datasets() for k in d.labels}),
             "baselined": sorted(baselines),
             "capabilities": [
-                {"id": c.id, "name": c.name, "tasks": [
-                    {"id": t.id, "name": t.name, "datasets": [
-                        {"id": d.id, "format": d.format, "lite": d.lite,
-                         "metrics": [m.key for m in d.metrics],
-                         "labels": bench.dataset(d.id).labels,
-                         "test_items": len(gold_ids.get(d.id, []))}
-                        for d in t.datasets]}
-                    for t in c.tasks]}
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "tasks": [
+                        {
+                            "id": t.id,
+                            "name": t.name,
+                            "datasets": [
+                                {
+                                    "id": d.id,
+                                    "format": d.format,
+                                    "lite": d.lite,
+                                    "metrics": [m.key for m in d.metrics],
+                                    "labels": bench.dataset(d.id).labels,
+                                    "test_items": len(gold_ids.get(d.id, [])),
+                                }
+                                for d in t.datasets
+                            ],
+                        }
+                        for t in c.tasks
+                    ],
+                }
                 for c in bench.capabilities
             ],
-        }  # fmt: skip
+        }
 
     @app.get("/api/datasets/{dataset}/test")
     def test_inputs(dataset: str) -> JSONResponse:
@@ -150,16 +166,24 @@ def create_app(config: CUGEConfig | None = None) -> Any:
             "spec": b.spec.model_dump(),
             "capabilities": b.capability_ids,
             "rows": [
-                {"rank": r.rank, "id": r.entry.id, "model": r.entry.model, "org": r.entry.org,
-                 "date": r.entry.date, "index": r.index, "complete": r.complete,
-                 "missing": r.missing,
-                 "capability_scores": {k: [_clean(a), _clean(n)] for k, (a, n) in
-                                       r.capabilities.items()}}
+                {
+                    "rank": r.rank,
+                    "id": r.entry.id,
+                    "model": r.entry.model,
+                    "org": r.entry.org,
+                    "date": r.entry.date,
+                    "index": r.index,
+                    "complete": r.complete,
+                    "missing": r.missing,
+                    "capability_scores": {
+                        k: [_clean(a), _clean(n)] for k, (a, n) in r.capabilities.items()
+                    },
+                }
                 for r in b.rows
             ],
             "excluded": [{"id": e, "missing": m} for e, m in b.excluded],
             "unnormalised": b.layout.unnormalised,
-        }  # fmt: skip
+        }
 
     @app.get("/api/board.csv")
     def board_csv(request: Request) -> PlainTextResponse:
@@ -175,8 +199,10 @@ def create_app(config: CUGEConfig | None = None) -> Any:
 
     @app.get("/api/submissions")
     def submissions() -> list[dict[str, Any]]:
-        return [{"id": e.id, "model": e.model, "org": e.org, "date": e.date,
-                 "datasets": sorted(e.raw)} for e in store.entries()]  # fmt: skip
+        return [
+            {"id": e.id, "model": e.model, "org": e.org, "date": e.date, "datasets": sorted(e.raw)}
+            for e in store.entries()
+        ]
 
     @app.get("/api/submissions/{sid}")
     def submission(sid: int) -> dict[str, Any]:
@@ -189,8 +215,9 @@ def create_app(config: CUGEConfig | None = None) -> Any:
     async def upload(request: Request, file: UploadFile = File(...)) -> JSONResponse:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > max_bytes + 64 * 1024:
-            raise SubmissionError(f"upload is {int(length):,} bytes; the limit is {max_bytes:,}",
-                                  status=413)  # fmt: skip
+            raise SubmissionError(
+                f"upload is {int(length):,} bytes; the limit is {max_bytes:,}", status=413
+            )
         data = await file.read(max_bytes + 1)
         from starlette.concurrency import run_in_threadpool
 
@@ -200,13 +227,17 @@ def create_app(config: CUGEConfig | None = None) -> Any:
         sub = parse_submission(data, bench, gold_ids, max_bytes)
         raw = score_submission(bench, sub, gold)
         record = {
-            "registry": bench.name, "registry_version": bench.version,
+            "registry": bench.name,
+            "registry_version": bench.version,
             "registry_sha256": bench.checksum,
             "dataset_checksums": {d: checksums.get(d) for d in sub.predictions},
-            "model": sub.meta.get("model", sub.model), "runner": sub.meta.get("runner"),
-            "templates": sub.meta.get("templates", {}), "decoding": sub.meta.get("decoding"),
-            "honor_code": sub.honor_code, "submitted_meta": sub.meta,
-        }  # fmt: skip
+            "model": sub.meta.get("model", sub.model),
+            "runner": sub.meta.get("runner"),
+            "templates": sub.meta.get("templates", {}),
+            "decoding": sub.meta.get("decoding"),
+            "honor_code": sub.honor_code,
+            "submitted_meta": sub.meta,
+        }
         sid, created = store.add(content_hash(data), sub, raw, record, data)
         return JSONResponse(
             {"id": sid, "created": created, "model": sub.model, "scores": raw},
@@ -215,8 +246,11 @@ def create_app(config: CUGEConfig | None = None) -> Any:
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
-        return HTMLResponse(_PAGE.replace("__TITLE__", html.escape(
-            f"{bench.spec.title or bench.name} {bench.version}")))  # fmt: skip
+        return HTMLResponse(
+            _PAGE.replace(
+                "__TITLE__", html.escape(f"{bench.spec.title or bench.name} {bench.version}")
+            )
+        )
 
     app.state.store = store
     return app

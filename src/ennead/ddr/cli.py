@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="DDR: RAG trained end to end with Differentiable Data Rewards.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="DDR: RAG trained end to end with Differentiable Data Rewards.", no_args_is_help=True
+)
 ConfigArg = Annotated[
     str | None, typer.Argument(help="Preset (tiny, default, paper) or a YAML file.")
 ]
@@ -69,8 +70,10 @@ def predict(
             print(json.dumps(r, ensure_ascii=False))
     scored = [p.score for p in preds if p.score is not None]
     if scored:
-        print(f"score ({cfg.data_type}): {sum(scored) / len(scored):.3f} over {len(scored)}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"score ({cfg.data_type}): {sum(scored) / len(scored):.3f} over {len(scored)}",
+            file=sys.stderr,
+        )
 
 
 @app.command()
@@ -186,9 +189,13 @@ def wordnet(
     from ennead.ddr.wordnet import run_wordnet
 
     # The shortcuts become config keys, so the run folder records them and a resume checks them.
-    shortcuts = {"train_questions": train_questions, "test_questions": test_questions,
-                 "corpus_size": corpus_size, "seed": data_seed,
-                 "root": str(wordnet_dir) if wordnet_dir else None}  # fmt: skip
+    shortcuts = {
+        "train_questions": train_questions,
+        "test_questions": test_questions,
+        "corpus_size": corpus_size,
+        "seed": data_seed,
+        "root": str(wordnet_dir) if wordnet_dir else None,
+    }
     extra = [f"wordnet.{k}={v}" for k, v in shortcuts.items() if v is not None]
     cfg = _config(config or "smollm2", [*(overrides or []), *extra])
     run = RunDir.create(out or default_run_path("ddr-wordnet"), cfg, seed=cfg.seed, system="ddr")

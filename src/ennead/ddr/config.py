@@ -65,8 +65,9 @@ class GenSettings(BaseConfig):
 
 def _dpo_default() -> DPOConfig:
     # The paper's DPO: beta 0.1, LoRA r 8 / alpha 32 / dropout 0.1, lr 5e-5, one epoch.
-    return DPOConfig(beta=0.1, lr=5e-5, epochs=1, batch_size=4,
-                     lora={"r": 8, "alpha": 32, "dropout": 0.1})  # fmt: skip
+    return DPOConfig(
+        beta=0.1, lr=5e-5, epochs=1, batch_size=4, lora={"r": 8, "alpha": 32, "dropout": 0.1}
+    )
 
 
 class TrainSettings(BaseConfig):
@@ -130,8 +131,10 @@ class WordNetSettings(BaseConfig):
     """How ``ennead ddr wordnet`` draws its questions and corpus (``--set wordnet.KEY=VALUE``)."""
 
     root: str = Field(WORDNET_DIR, description="folder with data.noun, data.verb, ...")
-    parts: list[Part] = Field(default_factory=lambda: ["noun", "verb", "adj"],
-                              description="parts of speech to draw questions from")  # fmt: skip
+    parts: list[Part] = Field(
+        default_factory=lambda: ["noun", "verb", "adj"],
+        description="parts of speech to draw questions from",
+    )
     train_questions: int = Field(48, ge=1, description="DDR training questions")
     test_questions: int = Field(64, ge=1, description="held-out test questions")
     corpus_size: int = Field(2000, ge=2, description="passages (question synsets included)")

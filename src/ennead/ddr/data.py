@@ -58,9 +58,12 @@ def _passage_text(item: Any) -> str | None:
 
 
 def parse_record(
-    row: dict[str, Any], index: int, path: str | Path | None = None, need_answers: bool = True,
+    row: dict[str, Any],
+    index: int,
+    path: str | Path | None = None,
+    need_answers: bool = True,
     data_type: str | None = None,
-) -> QARecord:  # fmt: skip
+) -> QARecord:
     line = index + 1
     q = next((row[k] for k in QUESTION_KEYS if isinstance(row.get(k), str)), None)
     if not q or not q.strip():
@@ -70,8 +73,9 @@ def parse_record(
     if need_answers and not answers:
         raise DataError(
             f"question {q[:60]!r} has no gold answers (looked for {', '.join(ANSWER_KEYS)})",
-            path, line,
-        )  # fmt: skip
+            path,
+            line,
+        )
     passages: list[str] = []
     for k in PASSAGE_KEYS:
         if k in row:
@@ -86,10 +90,14 @@ def parse_record(
     rid = row.get("id", row.get("_id", index))
     known = set(QUESTION_KEYS + ANSWER_KEYS + PASSAGE_KEYS) | {"id", "_id", "data_type", "scenario"}
     return QARecord(
-        id=str(rid), question=q.strip(), answers=answers,
-        data_type=str(row.get("data_type") or data_type or "qa"), passages=passages,
-        scenario=row.get("scenario"), meta={k: v for k, v in row.items() if k not in known},
-    )  # fmt: skip
+        id=str(rid),
+        question=q.strip(),
+        answers=answers,
+        data_type=str(row.get("data_type") or data_type or "qa"),
+        passages=passages,
+        scenario=row.get("scenario"),
+        meta={k: v for k, v in row.items() if k not in known},
+    )
 
 
 def load_records(

@@ -41,9 +41,17 @@ class KnowledgeRefiner:
     """V_KR: judges passages YES/NO in retrieval order, in chunks of ``need_n``; stops once at least
     ``need_n`` were kept; keeps all passages when none is judged relevant (the reference rule)."""
 
-    def __init__(self, lm: Any, need_n: int = 5, max_passage_tokens: int = 1024,
-                 max_new_tokens: int = 8, presence_penalty: float = 1.0,
-                 chat: bool = True, style: str = "qa", decision: str = "generate"):  # fmt: skip
+    def __init__(
+        self,
+        lm: Any,
+        need_n: int = 5,
+        max_passage_tokens: int = 1024,
+        max_new_tokens: int = 8,
+        presence_penalty: float = 1.0,
+        chat: bool = True,
+        style: str = "qa",
+        decision: str = "generate",
+    ):
         self.lm, self.need_n, self.max_passage_tokens = lm, need_n, max_passage_tokens
         self.decision = decision
         self.params = SamplingParams(
@@ -86,8 +94,9 @@ class KnowledgeRefiner:
         result = []
         for i, st in enumerate(state):
             fell_back = not st["kept"]
-            result.append(Judgement(list(passages[i]) if fell_back else st["kept"], st["judged"],
-                                    fell_back))  # fmt: skip
+            result.append(
+                Judgement(list(passages[i]) if fell_back else st["kept"], st["judged"], fell_back)
+            )
         return result
 
     def _judge(self, prompts: list[Any]) -> list[bool]:
@@ -118,17 +127,25 @@ def top_passages(refined: Sequence[str], raw: Sequence[str], top_n: int) -> list
 class Generator:
     """V_Gen: answers from ``Background:`` + passages (cut to a token budget) + task prompt."""
 
-    def __init__(self, lm: Any, top_n: int = 5, passage_budget: int = 1024,
-                 max_new_tokens: int = 32, presence_penalty: float = 1.0,
-                 chat: bool = True, style: str = "qa"):  # fmt: skip
+    def __init__(
+        self,
+        lm: Any,
+        top_n: int = 5,
+        passage_budget: int = 1024,
+        max_new_tokens: int = 32,
+        presence_penalty: float = 1.0,
+        chat: bool = True,
+        style: str = "qa",
+    ):
         self.lm, self.top_n, self.passage_budget = lm, top_n, passage_budget
         self.max_new_tokens, self.presence_penalty = max_new_tokens, presence_penalty
         self.chat, self.style = chat, style
         self._count, self._truncate = token_counter(lm)
 
     def prompt_text(self, question: str, passages: Sequence[str] | None) -> str:
-        return generation_prompt(question, passages, self.style, self.passage_budget,
-                                 self._count, self._truncate)  # fmt: skip
+        return generation_prompt(
+            question, passages, self.style, self.passage_budget, self._count, self._truncate
+        )
 
     def prompt(self, question: str, passages: Sequence[str] | None) -> Any:
         text = self.prompt_text(question, passages)
@@ -139,9 +156,14 @@ class Generator:
         p = self.prompt(question, passages)
         return p if isinstance(p, str) else str(self.lm.format_prompt(p))
 
-    def answer(self, questions: Sequence[str], passages: Sequence[Sequence[str] | None],
-               params: SamplingParams | None = None) -> list[list[str]]:  # fmt: skip
-        params = params or SamplingParams(max_new_tokens=self.max_new_tokens,
-                                          presence_penalty=self.presence_penalty)  # fmt: skip
+    def answer(
+        self,
+        questions: Sequence[str],
+        passages: Sequence[Sequence[str] | None],
+        params: SamplingParams | None = None,
+    ) -> list[list[str]]:
+        params = params or SamplingParams(
+            max_new_tokens=self.max_new_tokens, presence_penalty=self.presence_penalty
+        )
         prompts = [self.prompt(q, p) for q, p in zip(questions, passages)]
         return [[c.text.strip() for c in row] for row in self.lm.generate(prompts, params)]

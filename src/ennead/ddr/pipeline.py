@@ -28,23 +28,43 @@ class Prediction(BaseModel):
 def load_module_lm(m: ModuleBackend) -> Any:
     from ennead.core.backends import load_backend
 
-    return load_backend(m.backend, model=m.model, adapter=m.adapter, device=m.device,
-                        batch_size=m.batch_size, options=dict(m.options))  # fmt: skip
+    return load_backend(
+        m.backend,
+        model=m.model,
+        adapter=m.adapter,
+        device=m.device,
+        batch_size=m.batch_size,
+        options=dict(m.options),
+    )
 
 
 class RAGPipeline:
-    def __init__(self, cfg: DDRConfig, gen_lm: Any, kr_lm: Any | None = None,
-                 retriever: Any | None = None):  # fmt: skip
+    def __init__(
+        self, cfg: DDRConfig, gen_lm: Any, kr_lm: Any | None = None, retriever: Any | None = None
+    ):
         self.cfg = cfg
         g, k = cfg.gen, cfg.kr
-        self.generator = Generator(gen_lm, g.top_n, g.passage_budget, g.max_new_tokens,
-                                   g.presence_penalty, g.module.chat, g.style)  # fmt: skip
+        self.generator = Generator(
+            gen_lm,
+            g.top_n,
+            g.passage_budget,
+            g.max_new_tokens,
+            g.presence_penalty,
+            g.module.chat,
+            g.style,
+        )
         self.refiner = None
         if k.enabled:
-            self.refiner = KnowledgeRefiner(kr_lm if kr_lm is not None else gen_lm, k.need_n,
-                                            k.max_passage_tokens, k.max_new_tokens,
-                                            k.presence_penalty, k.module.chat, g.style,
-                                            k.decision)  # fmt: skip
+            self.refiner = KnowledgeRefiner(
+                kr_lm if kr_lm is not None else gen_lm,
+                k.need_n,
+                k.max_passage_tokens,
+                k.max_new_tokens,
+                k.presence_penalty,
+                k.module.chat,
+                g.style,
+                k.decision,
+            )
         self.retriever = retriever
 
     def passages_for(self, records: Sequence[QARecord]) -> list[list[str]]:
@@ -77,10 +97,18 @@ class RAGPipeline:
                 s = reward_for(r.data_type if r.data_type != "qa" else self.cfg.data_type)(
                     a[0], r.answers
                 )
-            out.append(Prediction(id=r.id, question=r.question, answer=a[0], passages=c,
-                                  kept=len(j.kept) if j else len(c),
-                                  fell_back=bool(j and j.fell_back), score=s,
-                                  scenario=r.scenario))  # fmt: skip
+            out.append(
+                Prediction(
+                    id=r.id,
+                    question=r.question,
+                    answer=a[0],
+                    passages=c,
+                    kept=len(j.kept) if j else len(c),
+                    fell_back=bool(j and j.fell_back),
+                    score=s,
+                    scenario=r.scenario,
+                )
+            )
         return out
 
 

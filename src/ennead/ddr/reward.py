@@ -38,11 +38,21 @@ REWARDS: dict[str, RewardFn] = {
 }
 # The metric the paper uses per evaluation dataset (KILT identifiers), spec section 3.2.
 DATASET_METRIC = {
-    "nq": "accuracy", "tqa": "accuracy", "triviaqa": "accuracy", "hotpotqa": "accuracy",
-    "t-rex": "accuracy", "trex": "accuracy", "marco": "rouge_l", "marcoqa": "rouge_l",
-    "wow": "f1", "web_questions": "accuracy", "wiki_qa": "rouge_l", "yahoo_answers_qa": "rouge_l",
-    "synthetic": "accuracy", "qa": "accuracy",
-}  # fmt: skip
+    "nq": "accuracy",
+    "tqa": "accuracy",
+    "triviaqa": "accuracy",
+    "hotpotqa": "accuracy",
+    "t-rex": "accuracy",
+    "trex": "accuracy",
+    "marco": "rouge_l",
+    "marcoqa": "rouge_l",
+    "wow": "f1",
+    "web_questions": "accuracy",
+    "wiki_qa": "rouge_l",
+    "yahoo_answers_qa": "rouge_l",
+    "synthetic": "accuracy",
+    "qa": "accuracy",
+}
 
 
 def reward_for(data_type: str | None, default: str = "accuracy") -> RewardFn:

@@ -85,9 +85,13 @@ def gen_rollouts(
     jobs = [(t, kind) for t in temperatures for kind in ("raw", "aug")]
     for j, (temp, kind) in enumerate(progress(jobs, desc=desc)):
         params = SamplingParams(
-            n=loops, temperature=temp, top_p=top_p, presence_penalty=presence_penalty,
-            max_new_tokens=max_new_tokens, seed=seed + j,
-        )  # fmt: skip
+            n=loops,
+            temperature=temp,
+            top_p=top_p,
+            presence_penalty=presence_penalty,
+            max_new_tokens=max_new_tokens,
+            seed=seed + j,
+        )
         prompts = raw_prompts if kind == "raw" else aug_prompts
         for i, row in enumerate(generator.lm.generate(prompts, params)):
             out[i].extend(Candidate(c.text.strip(), kind, temp, k) for k, c in enumerate(row))
@@ -118,17 +122,27 @@ def build_gen_pairs(
             continue
         chosen, rejected = picked
         stats.raw_chosen += chosen.kind == "raw"
-        pairs.append({
-            "id": rec.id,
-            # always the with-documents prompt, whatever the candidates were sampled with
-            "prompt": generator.formatted(rec.question, ctx),
-            "chosen": " " + chosen.text if not chosen.text.startswith(" ") else chosen.text,
-            "rejected": " " + rejected.text if not rejected.text.startswith(" ") else rejected.text,
-            "chosen_meta": {"kind": chosen.kind, "temperature": chosen.temperature,
-                            "score": chosen.score},
-            "rejected_meta": {"kind": rejected.kind, "temperature": rejected.temperature,
-                              "score": rejected.score},
-        })  # fmt: skip
+        pairs.append(
+            {
+                "id": rec.id,
+                # always the with-documents prompt, whatever the candidates were sampled with
+                "prompt": generator.formatted(rec.question, ctx),
+                "chosen": " " + chosen.text if not chosen.text.startswith(" ") else chosen.text,
+                "rejected": " " + rejected.text
+                if not rejected.text.startswith(" ")
+                else rejected.text,
+                "chosen_meta": {
+                    "kind": chosen.kind,
+                    "temperature": chosen.temperature,
+                    "score": chosen.score,
+                },
+                "rejected_meta": {
+                    "kind": rejected.kind,
+                    "temperature": rejected.temperature,
+                    "score": rejected.score,
+                },
+            }
+        )
     stats.pairs = len(pairs)
     stats.mean_reward = total / n if n else 0.0
     return pairs, stats
@@ -147,8 +161,13 @@ def kr_rollouts(
     """Reward of the generator's answer from each passage alone (one sample per passage)."""
     flat = [(i, p) for i, ps in enumerate(passages) for p in ps]
     prompts = [generator.prompt(records[i].question, [p]) for i, p in flat]
-    params = SamplingParams(temperature=temperature, top_p=top_p, presence_penalty=presence_penalty,
-                            max_new_tokens=max_new_tokens, seed=seed)  # fmt: skip
+    params = SamplingParams(
+        temperature=temperature,
+        top_p=top_p,
+        presence_penalty=presence_penalty,
+        max_new_tokens=max_new_tokens,
+        seed=seed,
+    )
     outs = generator.lm.generate(prompts, params)
     rewards: list[list[float]] = [[] for _ in records]
     for (i, _), row in zip(flat, outs):
@@ -176,7 +195,13 @@ def build_kr_pairs(
             passage = rng.choice(pool)  # seeded, unlike the reference code's datasets.map
             prompt = refiner.prompt(rec.question, passage)
             text = prompt if isinstance(prompt, str) else refiner.lm.format_prompt(prompt)
-            pairs.append({"id": rec.id, "prompt": text, "chosen": refiner.answer(chosen),
-                          "rejected": refiner.answer(rejected)})  # fmt: skip
+            pairs.append(
+                {
+                    "id": rec.id,
+                    "prompt": text,
+                    "chosen": refiner.answer(chosen),
+                    "rejected": refiner.answer(rejected),
+                }
+            )
     stats.pairs = len(pairs)
     return pairs, stats

@@ -63,8 +63,10 @@ def pretraining_examples(world: World) -> list[dict[str, str]]:
 
 def _vocabulary(world: World) -> list[str]:
     texts = list(world.pretrain_texts)
-    texts += [TINY_JUDGE_PROMPT.format(question=j["question"], passage=j["passage"]) + " YES NO"
-              for j in world.judge_texts]  # fmt: skip
+    texts += [
+        TINY_JUDGE_PROMPT.format(question=j["question"], passage=j["passage"]) + " YES NO"
+        for j in world.judge_texts
+    ]
     texts += [q["question"] + " " + " ".join(q["passages"]) for q in world.train + world.test]
     return texts
 
@@ -74,13 +76,27 @@ def pretrain(world: World, s: SyntheticSettings, folder: Path) -> dict[str, Any]
     from ennead.core.backends.tiny_model import build_tiny_lm
     from ennead.core.train import train_sft
 
-    model, tok = build_tiny_lm(_vocabulary(world), seed=s.world.seed, hidden_size=s.hidden_size,
-                               num_layers=s.num_layers, num_heads=s.num_heads,
-                               tie_word_embeddings=False)  # fmt: skip
-    cfg = SFTConfig(lr=s.pretrain_lr, epochs=s.pretrain_epochs, batch_size=s.pretrain_batch_size,
-                    lora=LoraSettings(enabled=False), lr_scheduler="cosine", warmup_steps=20,
-                    max_length=128, max_prompt_length=120, seed=s.world.seed, add_eos=False,
-                    use_cpu=True)  # fmt: skip
+    model, tok = build_tiny_lm(
+        _vocabulary(world),
+        seed=s.world.seed,
+        hidden_size=s.hidden_size,
+        num_layers=s.num_layers,
+        num_heads=s.num_heads,
+        tie_word_embeddings=False,
+    )
+    cfg = SFTConfig(
+        lr=s.pretrain_lr,
+        epochs=s.pretrain_epochs,
+        batch_size=s.pretrain_batch_size,
+        lora=LoraSettings(enabled=False),
+        lr_scheduler="cosine",
+        warmup_steps=20,
+        max_length=128,
+        max_prompt_length=120,
+        seed=s.world.seed,
+        add_eos=False,
+        use_cpu=True,
+    )
     res = train_sft(model, tok, pretraining_examples(world), cfg)
     res.model.save_pretrained(str(folder / "model"))
     tok.save_pretrained(str(folder / "model"))
@@ -110,8 +126,9 @@ def evaluate(
     return out
 
 
-def pair_preferences(policy: Any, reference: Any, pairs: Sequence[dict[str, Any]],
-                     beta: float) -> dict[str, Any]:  # fmt: skip
+def pair_preferences(
+    policy: Any, reference: Any, pairs: Sequence[dict[str, Any]], beta: float
+) -> dict[str, Any]:
     """DPO's implicit reward on pairs the policy was not trained on: mean margin
     ``beta * ((pi_c - ref_c) - (pi_r - ref_r))`` and the share of pairs with margin > 0."""
     from ennead.core.train.dpo import completion_logps
@@ -127,12 +144,16 @@ def pair_preferences(policy: Any, reference: Any, pairs: Sequence[dict[str, Any]
         (logps(policy, "chosen") - logps(reference, "chosen"))
         - (logps(policy, "rejected") - logps(reference, "rejected"))
     )
-    return {"pairs": len(pairs), "margin": float(margin.mean()),
-            "accuracy": float((margin > 0).float().mean())}  # fmt: skip
+    return {
+        "pairs": len(pairs),
+        "margin": float(margin.mean()),
+        "accuracy": float((margin > 0).float().mean()),
+    }
 
 
-def heldout_pairs(cfg: DDRConfig, gen_lm: Any, kr_lm: Any, ddr_gen: Any,
-                  records: Sequence[QARecord]) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+def heldout_pairs(
+    cfg: DDRConfig, gen_lm: Any, kr_lm: Any, ddr_gen: Any, records: Sequence[QARecord]
+) -> dict[str, list[dict[str, Any]]]:
     """Preference pairs built on the *test* questions the way round 1 builds them on the training
     questions: Gen pairs from the vanilla modules' rollouts, KR pairs from the DDR-trained V_Gen's
     per-passage answers."""
@@ -142,14 +163,31 @@ def heldout_pairs(cfg: DDRConfig, gen_lm: Any, kr_lm: Any, ddr_gen: Any,
     t = cfg.train
     pipe = RAGPipeline(cfg, gen_lm, kr_lm)
     ctx, _ = pipe.contexts(records)
-    cands = gen_rollouts(pipe.generator, records, ctx, t.temperatures, t.loops, t.top_p,
-                         t.presence_penalty, t.max_new_tokens, cfg.seed + 1,
-                         desc="held-out Gen rollouts")  # fmt: skip
+    cands = gen_rollouts(
+        pipe.generator,
+        records,
+        ctx,
+        t.temperatures,
+        t.loops,
+        t.top_p,
+        t.presence_penalty,
+        t.max_new_tokens,
+        cfg.seed + 1,
+        desc="held-out Gen rollouts",
+    )
     gen_pairs, _ = build_gen_pairs(pipe.generator, records, ctx, cands, cfg.seed, t.prefer_raw)
     trained = RAGPipeline(cfg, ddr_gen, kr_lm)
     raw = [p[: t.kr_passages] for p in trained.passages_for(records)]
-    rewards = kr_rollouts(trained.generator, records, raw, t.kr_temperature, t.top_p,
-                          t.presence_penalty, t.max_new_tokens, cfg.seed + 1)  # fmt: skip
+    rewards = kr_rollouts(
+        trained.generator,
+        records,
+        raw,
+        t.kr_temperature,
+        t.top_p,
+        t.presence_penalty,
+        t.max_new_tokens,
+        cfg.seed + 1,
+    )
     kr_pairs, _ = build_kr_pairs(trained.refiner, records, raw, rewards, cfg.seed)
     return {"gen": gen_pairs, "kr": kr_pairs}
 
@@ -165,18 +203,27 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
 
     if s.threads:
         torch.set_num_threads(s.threads)
-    world = build_world(n_entities=s.world.n_entities, n_values=s.world.n_values,
-                        known_fraction=s.world.known_fraction, n_passages=s.world.n_passages,
-                        reading_examples=s.world.reading_examples, seed=s.world.seed,
-                        both_scenarios=s.world.both_scenarios)  # fmt: skip
+    world = build_world(
+        n_entities=s.world.n_entities,
+        n_values=s.world.n_values,
+        known_fraction=s.world.known_fraction,
+        n_passages=s.world.n_passages,
+        reading_examples=s.world.reading_examples,
+        seed=s.world.seed,
+        both_scenarios=s.world.both_scenarios,
+    )
     train = as_records(world.train[: s.train_questions])
     test = as_records(world.test[: s.test_questions])
 
     def world_stage(folder: Path) -> dict[str, Any]:
         write_jsonl(folder / "train.jsonl", [r.model_dump() for r in train])
         write_jsonl(folder / "test.jsonl", [r.model_dump() for r in test])
-        return {"train": len(train), "test": len(test), "facts": len(world.facts),
-                "known_facts": len(world.known)}  # fmt: skip
+        return {
+            "train": len(train),
+            "test": len(test),
+            "facts": len(world.facts),
+            "known_facts": len(world.known),
+        }
 
     run.run_stage("world", world_stage)
     run.run_stage("pretrain", lambda f: pretrain(world, s, f))
@@ -240,14 +287,25 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
                 ctx = [row["passages"] for row in rows]
             else:
                 ctx, _ = pipe.contexts(train)
-            examples = [{"prompt": pipe.generator.formatted(r.question, c),
-                         "completion": " " + r.answers[0]}
-                        for r, c in zip(train, ctx)]  # fmt: skip
+            examples = [
+                {
+                    "prompt": pipe.generator.formatted(r.question, c),
+                    "completion": " " + r.answers[0],
+                }
+                for r, c in zip(train, ctx)
+            ]
             d = cfg.train.gen_dpo
             steps = gen_dpo_steps or max(1, len(examples) // d.batch_size)
-            scfg = SFTConfig(lr=d.lr, batch_size=d.batch_size, max_steps=steps, lora=d.lora,
-                             seed=cfg.seed, use_cpu=True, output_dir=str(folder / "train"),
-                             add_eos=False)  # fmt: skip
+            scfg = SFTConfig(
+                lr=d.lr,
+                batch_size=d.batch_size,
+                max_steps=steps,
+                lora=d.lora,
+                seed=cfg.seed,
+                use_cpu=True,
+                output_dir=str(folder / "train"),
+                add_eos=False,
+            )
             res = train_sft(lm.model, lm.tokenizer, examples, scfg)
             res.model.save_pretrained(str(folder / "model"))
             lm.tokenizer.save_pretrained(str(folder / "model"))
@@ -256,11 +314,14 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
         run.run_stage("sft", sft_stage)
         from ennead.ddr.train import _trained_lm
 
-        eval_stage("sft", lambda: _trained_lm(cfg.gen.module, vanilla(), run.stage_dir("sft")),
-                   vanilla)  # fmt: skip
+        eval_stage(
+            "sft", lambda: _trained_lm(cfg.gen.module, vanilla(), run.stage_dir("sft")), vanilla
+        )
 
-    result = {"table": {m: table[m] for m in METHODS if m in table},
-              "world": run.stage_info("world")["result"]}  # fmt: skip
+    result = {
+        "table": {m: table[m] for m in METHODS if m in table},
+        "world": run.stage_info("world")["result"],
+    }
     if heldout_result is not None:
         result["heldout_preferences"] = dict(heldout_result)
     atomic_write_text(run.path / "table.md", format_table(result["table"], heldout_result))
@@ -272,8 +333,7 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
     return result
 
 
-def format_table(table: dict[str, dict[str, float]],
-                 heldout: dict[str, Any] | None = None) -> str:  # fmt: skip
+def format_table(table: dict[str, dict[str, float]], heldout: dict[str, Any] | None = None) -> str:
     cols = [*SCENARIOS, "overall"]
     lines = ["| method | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for m, row in table.items():
@@ -281,13 +341,19 @@ def format_table(table: dict[str, dict[str, float]],
             f"| {m} | " + " | ".join(f"{row.get(c, float('nan')):.1f}" for c in cols) + " |"
         )
     if heldout:
-        lines += ["", "DPO implicit reward of DDR-all against the vanilla model on held-out pairs "
-                  "(built on the test questions):", "",
-                  "| module | pairs | mean margin | accuracy |", "|---|---|---|---|"]  # fmt: skip
+        lines += [
+            "",
+            "DPO implicit reward of DDR-all against the vanilla model on held-out pairs "
+            "(built on the test questions):",
+            "",
+            "| module | pairs | mean margin | accuracy |",
+            "|---|---|---|---|",
+        ]
         for name, h in heldout.items():
             if h["pairs"]:
-                lines.append(f"| {name} | {h['pairs']} | {h['margin']:.3f} | "
-                             f"{100 * h['accuracy']:.1f}% |")  # fmt: skip
+                lines.append(
+                    f"| {name} | {h['pairs']} | {h['margin']:.3f} | {100 * h['accuracy']:.1f}% |"
+                )
     return "\n".join(lines) + "\n"
 
 

@@ -75,11 +75,19 @@ def _sampler(module: ModuleBackend, final: Path, lm: Any = None) -> Any:
         lm.reload(str(final))
         return lm
     if module.backend == "vllm":
-        return load_backend("vllm", model=str(final), device=module.device,
-                            batch_size=module.batch_size, options=dict(module.options))  # fmt: skip
+        return load_backend(
+            "vllm",
+            model=str(final),
+            device=module.device,
+            batch_size=module.batch_size,
+            options=dict(module.options),
+        )
     if module.backend == "openai":
-        log.warning("the openai server keeps its old weights; later stages sample %s in-process "
-                    "(serve it and point the module at it to sample remotely)", final)  # fmt: skip
+        log.warning(
+            "the openai server keeps its old weights; later stages sample %s in-process "
+            "(serve it and point the module at it to sample remotely)",
+            final,
+        )
     return load_backend("hf", model=str(final), device=module.device, batch_size=module.batch_size)
 
 
@@ -115,8 +123,13 @@ class DDRTrainer:
         kr_lm = load_module_lm(cfg.kr.module) if cfg.kr.enabled else None
         return self.fit_with(records, gen_lm, kr_lm)
 
-    def fit_with(self, records: Sequence[QARecord], gen_lm: Any, kr_lm: Any | None,
-                 on_gen: Callable[[Any], None] | None = None) -> dict[str, Any]:  # fmt: skip
+    def fit_with(
+        self,
+        records: Sequence[QARecord],
+        gen_lm: Any,
+        kr_lm: Any | None,
+        on_gen: Callable[[Any], None] | None = None,
+    ) -> dict[str, Any]:
         """Train already loaded modules; ``on_gen(gen_lm)`` sees V_Gen after round 1's Gen stage
         (before V_KR is trained), which is what the DDR-Gen ablation evaluates."""
         cfg = self.cfg
@@ -136,15 +149,18 @@ class DDRTrainer:
         return summary
 
     # -- Gen stage -----------------------------------------------------------------------------
-    def _gen_stage(self, r: int, pipe: RAGPipeline, records: Sequence[QARecord],
-                   summary: dict[str, Any]) -> Any:  # fmt: skip
+    def _gen_stage(
+        self, r: int, pipe: RAGPipeline, records: Sequence[QARecord], summary: dict[str, Any]
+    ) -> Any:
         t = self.cfg.train
         run = self.run
 
         def contexts(folder: Path) -> dict[str, Any]:
             ctx, judged = pipe.contexts(records)
-            write_jsonl(folder / "contexts.jsonl",
-                        [{"id": q.id, "passages": c} for q, c in zip(records, ctx)])  # fmt: skip
+            write_jsonl(
+                folder / "contexts.jsonl",
+                [{"id": q.id, "passages": c} for q, c in zip(records, ctx)],
+            )
             return {
                 "questions": len(records),
                 "fell_back": sum(bool(j and j.fell_back) for j in judged),
@@ -157,12 +173,25 @@ class DDRTrainer:
         ]
 
         def rollouts(folder: Path) -> dict[str, Any]:
-            cands = gen_rollouts(pipe.generator, records, ctx, t.temperatures, t.loops, t.top_p,
-                                 t.presence_penalty, t.max_new_tokens, self.cfg.seed,
-                                 desc=f"round {r}: Gen rollouts")  # fmt: skip
-            write_jsonl(folder / "rollouts.jsonl",
-                        [{"id": q.id, "candidates": [asdict(c) for c in cs]}
-                         for q, cs in zip(records, cands)])  # fmt: skip
+            cands = gen_rollouts(
+                pipe.generator,
+                records,
+                ctx,
+                t.temperatures,
+                t.loops,
+                t.top_p,
+                t.presence_penalty,
+                t.max_new_tokens,
+                self.cfg.seed,
+                desc=f"round {r}: Gen rollouts",
+            )
+            write_jsonl(
+                folder / "rollouts.jsonl",
+                [
+                    {"id": q.id, "candidates": [asdict(c) for c in cs]}
+                    for q, cs in zip(records, cands)
+                ],
+            )
             n = sum(len(c) for c in cands)
             return {"candidates": n, "mean_reward": sum(c.score for cs in cands for c in cs) / n}
 
@@ -171,26 +200,42 @@ class DDRTrainer:
         cands = [[Candidate(**c) for c in row["candidates"]] for row in rows]
 
         def pairs(folder: Path) -> dict[str, Any]:
-            ps, stats = build_gen_pairs(pipe.generator, records, ctx, cands, self.cfg.seed,
-                                        t.prefer_raw)  # fmt: skip
+            ps, stats = build_gen_pairs(
+                pipe.generator, records, ctx, cands, self.cfg.seed, t.prefer_raw
+            )
             write_jsonl(folder / "pairs.jsonl", ps)
             return asdict(stats)
 
         summary[f"r{r}-gen-pairs"] = run.run_stage(f"r{r}-gen-pairs", pairs)
-        return self._dpo_stage(f"r{r}-gen-dpo", "gen", pipe.generator.lm, self.cfg.gen.module,
-                               run.stage_dir(f"r{r}-gen-pairs") / "pairs.jsonl", t.gen_dpo,
-                               summary)  # fmt: skip
+        return self._dpo_stage(
+            f"r{r}-gen-dpo",
+            "gen",
+            pipe.generator.lm,
+            self.cfg.gen.module,
+            run.stage_dir(f"r{r}-gen-pairs") / "pairs.jsonl",
+            t.gen_dpo,
+            summary,
+        )
 
     # -- KR stage ------------------------------------------------------------------------------
-    def _kr_stage(self, r: int, pipe: RAGPipeline, records: Sequence[QARecord],
-                  summary: dict[str, Any]) -> Any:  # fmt: skip
+    def _kr_stage(
+        self, r: int, pipe: RAGPipeline, records: Sequence[QARecord], summary: dict[str, Any]
+    ) -> Any:
         t = self.cfg.train
         run = self.run
         raw = [p[: t.kr_passages] for p in pipe.passages_for(records)]
 
         def rollouts(folder: Path) -> dict[str, Any]:
-            rewards = kr_rollouts(pipe.generator, records, raw, t.kr_temperature, t.top_p,
-                                  t.presence_penalty, t.max_new_tokens, self.cfg.seed)  # fmt: skip
+            rewards = kr_rollouts(
+                pipe.generator,
+                records,
+                raw,
+                t.kr_temperature,
+                t.top_p,
+                t.presence_penalty,
+                t.max_new_tokens,
+                self.cfg.seed,
+            )
             rows = [{"id": q.id, "rewards": rw} for q, rw in zip(records, rewards)]
             write_jsonl(folder / "rewards.jsonl", rows)
             return {"generations": sum(len(x) for x in rewards)}
@@ -207,13 +252,27 @@ class DDRTrainer:
             return asdict(stats)
 
         summary[f"r{r}-kr-pairs"] = run.run_stage(f"r{r}-kr-pairs", pairs)
-        return self._dpo_stage(f"r{r}-kr-dpo", "kr", pipe.refiner.lm, self.cfg.kr.module,
-                               run.stage_dir(f"r{r}-kr-pairs") / "pairs.jsonl", t.kr_dpo,
-                               summary)  # fmt: skip
+        return self._dpo_stage(
+            f"r{r}-kr-dpo",
+            "kr",
+            pipe.refiner.lm,
+            self.cfg.kr.module,
+            run.stage_dir(f"r{r}-kr-pairs") / "pairs.jsonl",
+            t.kr_dpo,
+            summary,
+        )
 
     # -- DPO -----------------------------------------------------------------------------------
-    def _dpo_stage(self, name: str, role: str, lm: Any, module: ModuleBackend, pairs_path: Path,
-                   dpo_cfg: Any, summary: dict[str, Any]) -> Any:  # fmt: skip
+    def _dpo_stage(
+        self,
+        name: str,
+        role: str,
+        lm: Any,
+        module: ModuleBackend,
+        pairs_path: Path,
+        dpo_cfg: Any,
+        summary: dict[str, Any],
+    ) -> Any:
         from ennead.core.train import merge_lora, train_dpo
         from ennead.core.train.lora import is_peft_model
 
@@ -229,11 +288,13 @@ class DDRTrainer:
                 pool.release()
             latest = self._latest.get(role)
             if self.cfg.train.dpo_launch:
-                return self._launched_dpo(name, lm, module, pairs_path, len(pairs), dpo_cfg,
-                                          folder, latest)  # fmt: skip
+                return self._launched_dpo(
+                    name, lm, module, pairs_path, len(pairs), dpo_cfg, folder, latest
+                )
             model, tok, in_process = _trainable(lm, module, name, latest)
-            cfg = dpo_cfg.model_copy(update={"output_dir": str(folder / "train"),
-                                             "seed": self.cfg.seed})  # fmt: skip
+            cfg = dpo_cfg.model_copy(
+                update={"output_dir": str(folder / "train"), "seed": self.cfg.seed}
+            )
             res = train_dpo(model, tok, pairs, cfg, run_dir=self.run)
             out = res.model
             if not in_process and is_peft_model(out):
@@ -243,8 +304,12 @@ class DDRTrainer:
             write_jsonl(folder / "history.jsonl", res.history)
             if in_process:
                 trained["model"], trained["tok"] = res.model, tok
-            return {"pairs": len(pairs), "steps": res.steps, "first_loss": res.first_loss,
-                    "final_loss": res.final_loss}  # fmt: skip
+            return {
+                "pairs": len(pairs),
+                "steps": res.steps,
+                "first_loss": res.first_loss,
+                "final_loss": res.final_loss,
+            }
 
         info = self.run.run_stage(name, stage)
         summary[name] = info
@@ -263,9 +328,17 @@ class DDRTrainer:
             )
         return _trained_lm(module, lm, self.run.stage_dir(name))
 
-    def _launched_dpo(self, name: str, lm: Any, module: ModuleBackend, pairs_path: Path,
-                      n_pairs: int, dpo_cfg: Any, folder: Path,
-                      latest: str | None = None) -> dict[str, Any]:  # fmt: skip
+    def _launched_dpo(
+        self,
+        name: str,
+        lm: Any,
+        module: ModuleBackend,
+        pairs_path: Path,
+        n_pairs: int,
+        dpo_cfg: Any,
+        folder: Path,
+        latest: str | None = None,
+    ) -> dict[str, Any]:
         """DPO in ``accelerate launch`` worker processes (``train.dpo_launch``); the merged
         result lands in ``folder/model`` like the in-process path."""
         import shutil
@@ -283,10 +356,22 @@ class DDRTrainer:
         cfg = dpo_cfg.model_copy(update={"output_dir": None, "seed": self.cfg.seed})
         atomic_write_text(folder / "dpo.yaml", cfg.to_yaml())
         t = self.cfg.train
-        args = ["--pairs", str(pairs_path), "--out", str(folder / "dist"), "--model", str(source),
-                "--config", str(folder / "dpo.yaml")]  # fmt: skip
-        proc = launch("ennead.core.train.dpo_cli", args, config=t.dpo_launch or "cpu_multi",
-                      num_processes=t.dpo_processes)  # fmt: skip
+        args = [
+            "--pairs",
+            str(pairs_path),
+            "--out",
+            str(folder / "dist"),
+            "--model",
+            str(source),
+            "--config",
+            str(folder / "dpo.yaml"),
+        ]
+        proc = launch(
+            "ennead.core.train.dpo_cli",
+            args,
+            config=t.dpo_launch or "cpu_multi",
+            num_processes=t.dpo_processes,
+        )
         if proc.returncode != 0:
             tail = "\n".join((proc.stderr or "").strip().splitlines()[-15:])
             raise StageError(f"{name}: accelerate launch failed ({proc.returncode}):\n{tail}")
@@ -300,9 +385,14 @@ class DDRTrainer:
         shutil.rmtree(source)  # a full copy of the weights; the result is in model/
         rank0 = json.loads((folder / "dist" / "result-rank0.json").read_text(encoding="utf-8"))
         write_jsonl(folder / "history.jsonl", rank0.get("history") or [])
-        return {"pairs": n_pairs, "steps": rank0["steps"],
-                "first_loss": rank0["first_loss"], "final_loss": rank0["final_loss"],
-                "processes": rank0["world"], "launched": True}  # fmt: skip
+        return {
+            "pairs": n_pairs,
+            "steps": rank0["steps"],
+            "first_loss": rank0["first_loss"],
+            "final_loss": rank0["final_loss"],
+            "processes": rank0["world"],
+            "launched": True,
+        }
 
 
 def summary_json(summary: dict[str, Any]) -> str:

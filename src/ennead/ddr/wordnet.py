@@ -185,11 +185,16 @@ def eligible(s: Synset, cfg: WordNetSettings) -> bool:
 def question_record(s: Synset, split: str, min_len: int = 4) -> QARecord:
     """Gold answers: the headword and its one-word synonyms of at least ``min_len`` letters
     (short synonyms such as "dog" for "frankfurter" would match by chance as substrings)."""
-    answers = [w for w in dict.fromkeys(w.lower() for w in s.words)
-               if _WORD.match(w) and len(w) >= min_len]  # fmt: skip
-    return QARecord(id=f"{split}-{s.key}", question=QUESTION.format(definition=s.definition),
-                    answers=answers or [s.words[0]], data_type="qa",
-                    meta={"synset": s.key, "split": split})  # fmt: skip
+    answers = [
+        w for w in dict.fromkeys(w.lower() for w in s.words) if _WORD.match(w) and len(w) >= min_len
+    ]
+    return QARecord(
+        id=f"{split}-{s.key}",
+        question=QUESTION.format(definition=s.definition),
+        answers=answers or [s.words[0]],
+        data_type="qa",
+        meta={"synset": s.key, "split": split},
+    )
 
 
 @dataclass
@@ -246,9 +251,14 @@ def build_dataset(synsets: Sequence[Synset], cfg: WordNetSettings) -> WordNetDat
     corpus = [{"id": k, "text": by_key[k].passage} for k in keys]
     train = [question_record(s, "train", cfg.min_word_len) for s in picked[: cfg.train_questions]]
     test = [question_record(s, "test", cfg.min_word_len) for s in picked[cfg.train_questions :]]
-    stats = {"synsets": len(synsets), "eligible": len(pool), "train": len(train),
-             "test": len(test), "corpus": len(corpus),
-             "sibling_distractors": n_siblings}  # fmt: skip
+    stats = {
+        "synsets": len(synsets),
+        "eligible": len(pool),
+        "train": len(train),
+        "test": len(test),
+        "corpus": len(corpus),
+        "sibling_distractors": n_siblings,
+    }
     return WordNetData(train, test, corpus, stats)
 
 
@@ -262,8 +272,14 @@ def _stage_timed(run: RunDir, name: str, fn: Any, times: dict[str, float]) -> An
     return out
 
 
-def evaluate_records(cfg: DDRConfig, gen_lm: Any, kr_lm: Any, retriever: Any,
-                     records: Sequence[QARecord], folder: Path) -> dict[str, Any]:  # fmt: skip
+def evaluate_records(
+    cfg: DDRConfig,
+    gen_lm: Any,
+    kr_lm: Any,
+    retriever: Any,
+    records: Sequence[QARecord],
+    folder: Path,
+) -> dict[str, Any]:
     """Predictions into ``folder/predictions.jsonl``; accuracy (%) and retrieval diagnostics."""
     from ennead.ddr.pipeline import RAGPipeline
 
@@ -299,24 +315,36 @@ def first_word(text: str) -> str:
     return words[0] if words else ""
 
 
-def closed_book(cfg: DDRConfig, gen_lm: Any, records: Sequence[QARecord],
-                folder: Path) -> dict[str, Any]:  # fmt: skip
+def closed_book(
+    cfg: DDRConfig, gen_lm: Any, records: Sequence[QARecord], folder: Path
+) -> dict[str, Any]:
     """The generator without passages: how much of the task is memory, not retrieval."""
     from ennead.ddr.modules import Generator
     from ennead.ddr.reward import reward_for
 
     g = cfg.gen
-    gen = Generator(gen_lm, g.top_n, g.passage_budget, g.max_new_tokens, g.presence_penalty,
-                    g.module.chat, g.style)  # fmt: skip
+    gen = Generator(
+        gen_lm,
+        g.top_n,
+        g.passage_budget,
+        g.max_new_tokens,
+        g.presence_penalty,
+        g.module.chat,
+        g.style,
+    )
     answers = gen.answer([r.question for r in records], [None] * len(records))
     fn = reward_for(cfg.data_type)
     scores = [fn(a[0], r.answers) for a, r in zip(answers, records)]
     exact = [first_word(a[0]) in r.answers for a, r in zip(answers, records)]
-    write_jsonl(folder / "predictions.jsonl",
-                [{"id": r.id, "answer": a[0], "score": s}
-                 for r, a, s in zip(records, answers, scores)])  # fmt: skip
-    return {"accuracy": 100.0 * sum(scores) / len(scores),
-            "first_word": 100.0 * sum(exact) / len(exact), "n": len(scores)}  # fmt: skip
+    write_jsonl(
+        folder / "predictions.jsonl",
+        [{"id": r.id, "answer": a[0], "score": s} for r, a, s in zip(records, answers, scores)],
+    )
+    return {
+        "accuracy": 100.0 * sum(scores) / len(scores),
+        "first_word": 100.0 * sum(exact) / len(exact),
+        "n": len(scores),
+    }
 
 
 def run_wordnet(cfg: DDRConfig, run: RunDir, threads: int | None = None) -> dict[str, Any]:
@@ -362,14 +390,22 @@ def run_wordnet(cfg: DDRConfig, run: RunDir, threads: int | None = None) -> dict
     cfg.retrieval.index = str(index_dir)
 
     def index_stage(folder: Path) -> dict[str, Any]:
-        rc = RetrieverConfig(kind=cfg.retrieval.kind, k=cfg.retrieval.k,
-                             embedder=cfg.retrieval.embedder, index_path=index_dir)  # fmt: skip
+        rc = RetrieverConfig(
+            kind=cfg.retrieval.kind,
+            k=cfg.retrieval.k,
+            embedder=cfg.retrieval.embedder,
+            index_path=index_dir,
+        )
         r = core_build(rc, cfg.retrieval.corpus)
         return {"documents": len(r.corpus), "kind": cfg.retrieval.kind}
 
     _stage_timed(run, "index", index_stage, times)
-    rc = RetrieverConfig(kind=cfg.retrieval.kind, k=cfg.retrieval.k,
-                         embedder=cfg.retrieval.embedder, index_path=index_dir)  # fmt: skip
+    rc = RetrieverConfig(
+        kind=cfg.retrieval.kind,
+        k=cfg.retrieval.k,
+        embedder=cfg.retrieval.embedder,
+        index_path=index_dir,
+    )
     retriever = core_build(rc)
 
     # Two copies even when both modules name the same model: LoRA is injected into the model
@@ -381,9 +417,11 @@ def run_wordnet(cfg: DDRConfig, run: RunDir, threads: int | None = None) -> dict
         run, "eval-closed-book", lambda f: closed_book(cfg, base, test, f), times
     )
     table["vanilla"] = _stage_timed(
-        run, "eval-vanilla", lambda f: evaluate_records(cfg, base, kr_base, retriever, test, f),
+        run,
+        "eval-vanilla",
+        lambda f: evaluate_records(cfg, base, kr_base, retriever, test, f),
         times,
-    )  # fmt: skip
+    )
 
     # DDR's stages are timed from their markers (they run inside the trainer).
     t0 = time.perf_counter()
@@ -391,13 +429,19 @@ def run_wordnet(cfg: DDRConfig, run: RunDir, threads: int | None = None) -> dict
     summary = trainer.fit_with(train, base, kr_base)
     times["ddr-train"] = round(time.perf_counter() - t0, 1)
     table["ddr"] = _stage_timed(
-        run, "eval-ddr",
+        run,
+        "eval-ddr",
         lambda f: evaluate_records(cfg, trainer.gen_lm_, trainer.kr_lm_, retriever, test, f),
         times,
-    )  # fmt: skip
+    )
     stage_times = {**_marker_times(run), **times}
-    result = {"table": table, "times": stage_times, "data": {k: v for k, v in info.items()
-              if k != "settings"}, "settings": settings, "train_summary": summary}  # fmt: skip
+    result = {
+        "table": table,
+        "times": stage_times,
+        "data": {k: v for k, v in info.items() if k != "settings"},
+        "settings": settings,
+        "train_summary": summary,
+    }
     atomic_write_text(run.path / "table.md", format_table(table, stage_times))
     atomic_write_text(run.path / "results.json", json.dumps(result, indent=2, default=str))
     return result
@@ -433,9 +477,11 @@ def format_table(table: dict[str, dict[str, Any]], times: dict[str, float] | Non
         return f"{v:.1f}" if isinstance(v, (int, float)) else "-"
 
     for m, row in table.items():
-        lines.append(f"| {m} | {cell(row, 'accuracy')} | {cell(row, 'first_word')} | "
-                     f"{cell(row, 'gold_in_context')} | "
-                     f"{cell(row, 'gold_first')} | {cell(row, 'kept_per_question')} |")  # fmt: skip
+        lines.append(
+            f"| {m} | {cell(row, 'accuracy')} | {cell(row, 'first_word')} | "
+            f"{cell(row, 'gold_in_context')} | "
+            f"{cell(row, 'gold_first')} | {cell(row, 'kept_per_question')} |"
+        )
     if times:
         lines += ["", "| stage | seconds |", "|---|---|"]
         lines += [f"| {k} | {v:.1f} |" for k, v in times.items()]

@@ -109,8 +109,14 @@ def build_world(
             docs = [world.passage(e, r, other_value(e, r))] + distractors(e, r, n_passages - 1)
         else:  # unknown_noisy: the true passage last, after distractors
             docs = distractors(e, r, n_passages - 1) + [world.passage(e, r)]
-        return {"id": qid, "question": question_text(e, r), "answers": [gold],
-                "data_type": "synthetic", "passages": docs, "scenario": scenario}  # fmt: skip
+        return {
+            "id": qid,
+            "question": question_text(e, r),
+            "answers": [gold],
+            "data_type": "synthetic",
+            "passages": docs,
+            "scenario": scenario,
+        }
 
     # Questions per scenario, split by fact: train and test never share a fact.
     pools = {
@@ -122,8 +128,11 @@ def build_world(
         cut = int(len(pool) * train_fraction)
         for split, chunk in (("train", pool[:cut]), ("test", pool[cut:])):
             half = len(chunk) // 2
-            kinds = (("known_clean", "known_misleading") if name == "known"
-                     else ("unknown_clean", "unknown_noisy"))  # fmt: skip
+            kinds = (
+                ("known_clean", "known_misleading")
+                if name == "known"
+                else ("unknown_clean", "unknown_noisy")
+            )
             for i, (e, r) in enumerate(chunk):
                 chosen = kinds if both_scenarios else (kinds[0] if i < half else kinds[1],)
                 for scenario in chosen:

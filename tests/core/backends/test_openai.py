@@ -41,15 +41,24 @@ def make_app():
             for i, text in enumerate(prompts):
                 toks = words(text)
                 offsets = [sum(len(t) for t in toks[:j]) for j in range(len(toks))]
-                lps = {"tokens": toks, "text_offset": offsets,
-                       "token_logprobs": [WORD_LP.get(t, -9.0) for t in toks]}  # fmt: skip
+                lps = {
+                    "tokens": toks,
+                    "text_offset": offsets,
+                    "token_logprobs": [WORD_LP.get(t, -9.0) for t in toks],
+                }
                 choices.append({"index": i, "text": text, "logprobs": lps})
         else:
             for i, text in enumerate(prompts):
                 for k in range(n):
                     lp = {"token_logprobs": [-0.1, -0.2]} if body.get("logprobs") else None
-                    choices.append({"index": i * n + k, "text": f" {text}>{k}. more",
-                                    "finish_reason": "length", "logprobs": lp})  # fmt: skip
+                    choices.append(
+                        {
+                            "index": i * n + k,
+                            "text": f" {text}>{k}. more",
+                            "finish_reason": "length",
+                            "logprobs": lp,
+                        }
+                    )
             choices.reverse()  # the client must order by index, not trust the list order
         return {"choices": choices}
 
@@ -89,9 +98,15 @@ def test_completions_pass_sampling_params(server):
     SEEN.clear()
     lm = lm_for(server)
     params = SamplingParams(
-        n=2, temperature=0.7, top_p=0.9, max_new_tokens=5, presence_penalty=0.5, stop=["."],
-        seed=4, return_logprobs=True,
-    )  # fmt: skip
+        n=2,
+        temperature=0.7,
+        top_p=0.9,
+        max_new_tokens=5,
+        presence_penalty=0.5,
+        stop=["."],
+        seed=4,
+        return_logprobs=True,
+    )
     out = lm.generate(["Q:"], params)
     assert [c.text for c in out[0]] == [" Q:>0", " Q:>1"]
     assert out[0][0].finish_reason == "stop" and out[0][0].logprobs == [-0.1, -0.2]
@@ -115,8 +130,9 @@ def test_plain_prompts_batched_per_request_and_kept_in_order(server):
 def test_chat_goes_to_chat_endpoint(server):
     lm = lm_for(server)
     assert lm.chat([{"role": "user", "content": "hi"}]) == "echo: hi"
-    mixed = lm.generate(["a", [{"role": "user", "content": "b"}]],
-                        SamplingParams(return_logprobs=True))  # fmt: skip
+    mixed = lm.generate(
+        ["a", [{"role": "user", "content": "b"}]], SamplingParams(return_logprobs=True)
+    )
     assert mixed[0][0].text == " a>0. more" and mixed[1][0].text == "echo: b"
     assert mixed[1][0].logprobs == [-0.3] and mixed[1][0].finish_reason == "stop"
 

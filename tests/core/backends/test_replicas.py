@@ -19,8 +19,13 @@ def test_shards_are_contiguous_balanced_and_cover_everything():
 
 @pytest.fixture(scope="module")
 def pool(ray_local, saved):
-    lm = load_backend("ray", model=str(saved), device="cpu", batch_size=2,
-                      options={"backend": "hf", "replicas": 2, "gpus_per_replica": 0})  # fmt: skip
+    lm = load_backend(
+        "ray",
+        model=str(saved),
+        device="cpu",
+        batch_size=2,
+        options={"backend": "hf", "replicas": 2, "gpus_per_replica": 0},
+    )
     yield lm
     lm.release()
 

@@ -82,8 +82,16 @@ def fake_vllm(monkeypatch, tiny):
 def test_vllm_mapping(fake_vllm, tiny):
     lm = load_backend("vllm", model="/m", options={"gpu_memory_utilization": 0.5})
     assert fake_vllm["args"] == ("/m", "auto", {"gpu_memory_utilization": 0.5})
-    params = SamplingParams(n=2, temperature=0.8, top_p=0.9, max_new_tokens=7, stop=["."],
-                            presence_penalty=1.0, seed=5, return_logprobs=True)  # fmt: skip
+    params = SamplingParams(
+        n=2,
+        temperature=0.8,
+        top_p=0.9,
+        max_new_tokens=7,
+        stop=["."],
+        presence_penalty=1.0,
+        seed=5,
+        return_logprobs=True,
+    )
     chat = [{"role": "user", "content": "one two"}]
     out = lm.generate(["one two", chat], params)
     inputs, sp = fake_vllm["llm"].calls[-1]
@@ -122,9 +130,12 @@ def test_real_vllm_on_smollm2():
     from ennead.core.assets import smollm2_path
 
     lm = load_backend("vllm", model=str(smollm2_path()), options={"gpu_memory_utilization": 0.3})
-    out = lm.chat([{"role": "user", "content": "What is the capital of France?"}],
-                  SamplingParams(max_new_tokens=24))  # fmt: skip
+    out = lm.chat(
+        [{"role": "user", "content": "What is the capital of France?"}],
+        SamplingParams(max_new_tokens=24),
+    )
     assert "Paris" in out
-    good, bad = lm.loglikelihood([("The capital of France is", " Paris"),
-                                  ("The capital of France is", " Berlin")])  # fmt: skip
+    good, bad = lm.loglikelihood(
+        [("The capital of France is", " Paris"), ("The capital of France is", " Berlin")]
+    )
     assert good > bad

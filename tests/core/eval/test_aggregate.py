@@ -103,9 +103,11 @@ def test_selection_prunes_to_a_subtree(tree):
     r = aggregate(tree, SCORES, select=["understanding"])
     assert r.score == pytest.approx(95)
     assert [n.path for n in r.walk()] == [
-        "index", "index/understanding", "index/understanding/word_segmentation",
+        "index",
+        "index/understanding",
+        "index/understanding/word_segmentation",
         "index/understanding/pos",
-    ]  # fmt: skip
+    ]
     assert r.pruned == ["index/generation"]
     # one leaf only: the index is that leaf's normalised score
     assert aggregate(tree, SCORES, select=["pos"]).score == pytest.approx(80)
@@ -136,8 +138,11 @@ def test_missing_leaves_can_be_skipped(tree):
 def test_score_keys(tree):
     nested = {"understanding": {"word_segmentation": 88, "pos": 40}, "generation/summarisation": 30}
     assert aggregate(tree, nested).score == pytest.approx(122.5)
-    full = {"index/understanding/word_segmentation": 88, "index/understanding/pos": 40,
-            "index/generation/summarisation": 30}  # fmt: skip
+    full = {
+        "index/understanding/word_segmentation": 88,
+        "index/understanding/pos": 40,
+        "index/generation/summarisation": 30,
+    }
     assert aggregate(tree, full).score == pytest.approx(122.5)
     with pytest.raises(DataError, match=r"'word_segmentaton' \(did you mean"):
         aggregate(tree, {**SCORES, "word_segmentaton": 1})
@@ -148,25 +153,32 @@ def test_score_keys(tree):
 
 
 def test_ambiguous_leaf_name():
-    tree = Node.from_dict({"name": "r", "children": {"x": {"children": ["f1"]},
-                                                     "y": {"children": ["f1"]}}})  # fmt: skip
+    tree = Node.from_dict(
+        {"name": "r", "children": {"x": {"children": ["f1"]}, "y": {"children": ["f1"]}}}
+    )
     with pytest.raises(DataError, match="'f1' is ambiguous; write one of: r/x/f1, r/y/f1"):
         aggregate(tree, {"f1": 1})
     assert aggregate(tree, {"x/f1": 1, "y/f1": 3}).score == 2
 
 
 def test_lower_is_better_is_inverted_by_its_baseline():
-    tree = Node.from_dict({"name": "r", "children": [
-        {"name": "latency_ms", "baseline": 200, "higher_is_better": False},
-        {"name": "accuracy", "baseline": 0.5},
-    ]})  # fmt: skip
+    tree = Node.from_dict(
+        {
+            "name": "r",
+            "children": [
+                {"name": "latency_ms", "baseline": 200, "higher_is_better": False},
+                {"name": "accuracy", "baseline": 0.5},
+            ],
+        }
+    )
     r = aggregate(tree, {"latency_ms": 100, "accuracy": 0.6})
     assert r["latency_ms"].score == pytest.approx(200)  # 100 * 200 / 100: twice as fast
     assert r.score == pytest.approx((200 + 120) / 2)
     with pytest.raises(DataError, match="lower-is-better score of 0"):
         aggregate(tree, {"latency_ms": 0, "accuracy": 0.6})
-    mixed = Node.from_dict({"name": "r", "children": [
-        {"name": "latency_ms", "higher_is_better": False}, "accuracy"]})  # fmt: skip
+    mixed = Node.from_dict(
+        {"name": "r", "children": [{"name": "latency_ms", "higher_is_better": False}, "accuracy"]}
+    )
     with pytest.raises(DataError, match="r: cannot combine lower-is-better r/latency_ms"):
         aggregate(mixed, {"latency_ms": 100, "accuracy": 0.6})
 
@@ -207,14 +219,33 @@ def test_cuge_lite_table_2_mt5_large():
     186); the arithmetic mean is 124.3, the harmonic mean 119.6 and the geometric 121.8 (the
     site shows 117: see specs/cuge.md, not reproduced by any documented rule).
     """
-    base = {"CCPM": 87.70, "C3": 41.50, "Sogou-Log": 29.20, "LCSTS": 33.10, "KdConv": 8.76,
-            "WMT20-EnZh": 9.10, "Math23K": 18.40}  # fmt: skip
-    large = {"CCPM": 89.90, "C3": 56.30, "Sogou-Log": 31.65, "LCSTS": 34.40, "KdConv": 9.76,
-             "WMT20-EnZh": 11.10, "Math23K": 34.30}  # fmt: skip
-    tree = Node.from_dict({"name": "cuge", "children": {
-        f"cap{i}": {"children": {f"task{i}": {"children": {d: {"baseline": b}}}}}
-        for i, (d, b) in enumerate(base.items())
-    }})  # fmt: skip
+    base = {
+        "CCPM": 87.70,
+        "C3": 41.50,
+        "Sogou-Log": 29.20,
+        "LCSTS": 33.10,
+        "KdConv": 8.76,
+        "WMT20-EnZh": 9.10,
+        "Math23K": 18.40,
+    }
+    large = {
+        "CCPM": 89.90,
+        "C3": 56.30,
+        "Sogou-Log": 31.65,
+        "LCSTS": 34.40,
+        "KdConv": 9.76,
+        "WMT20-EnZh": 11.10,
+        "Math23K": 34.30,
+    }
+    tree = Node.from_dict(
+        {
+            "name": "cuge",
+            "children": {
+                f"cap{i}": {"children": {f"task{i}": {"children": {d: {"baseline": b}}}}}
+                for i, (d, b) in enumerate(base.items())
+            },
+        }
+    )
     r = aggregate(tree, large)
     assert [round(r[f"cap{i}"].score) for i in range(7)] == [103, 136, 108, 104, 111, 122, 186]
     assert round(r.score, 1) == 124.3
@@ -229,8 +260,11 @@ def test_tree_from_scores_for_the_tour():
         "sqe": {"tracking": {"mota": {"score": 0.6, "baseline": 0.6}}},
     }
     tree, scores = tree_from_scores(nested, name="toolkit")
-    assert scores == {"toolkit/ddr/qa/exact_match": 0.3, "toolkit/ddr/qa/token_f1": 0.5,
-                      "toolkit/sqe/tracking/mota": 0.6}  # fmt: skip
+    assert scores == {
+        "toolkit/ddr/qa/exact_match": 0.3,
+        "toolkit/ddr/qa/token_f1": 0.5,
+        "toolkit/sqe/tracking/mota": 0.6,
+    }
     r = aggregate(tree, scores)
     assert r["ddr/qa/exact_match"].score == pytest.approx(150)
     assert r["ddr/qa"].score == pytest.approx((150 + 0.5) / 2)
@@ -243,14 +277,23 @@ def test_result_converts_to_dict_and_rows(tree):
     assert d["score"] == pytest.approx(122.5) and d["complete"] is True
     assert d["tree"]["children"][0]["name"] == "understanding"
     assert d["tree"]["children"][0]["children"][1] == {
-        "name": "pos", "path": "index/understanding/pos", "score": 80.0, "raw": 40.0,
-        "weight": 1.0, "baseline": 50, "higher_is_better": True,
-    }  # fmt: skip
+        "name": "pos",
+        "path": "index/understanding/pos",
+        "score": 80.0,
+        "raw": 40.0,
+        "weight": 1.0,
+        "baseline": 50,
+        "higher_is_better": True,
+    }
     rows = r.rows()
     assert [row["path"] for row in rows] == [
-        "index", "index/understanding", "index/understanding/word_segmentation",
-        "index/understanding/pos", "index/generation", "index/generation/summarisation",
-    ]  # fmt: skip
+        "index",
+        "index/understanding",
+        "index/understanding/word_segmentation",
+        "index/understanding/pos",
+        "index/generation",
+        "index/generation/summarisation",
+    ]
     assert rows[1]["depth"] == 1 and rows[2]["leaf"] is True and rows[1]["rule"] == "mean"
     with pytest.raises(KeyError, match="did you mean"):
         r.find("index/generaton")

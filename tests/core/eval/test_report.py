@@ -12,14 +12,16 @@ EVIL = "<script>alert('x')"  # names cannot hold '/', so no closing tag
 
 @pytest.fixture()
 def result():
-    tree = Node.from_dict({
-        "name": "toolkit",
-        "children": {
-            "ddr": {"children": {"qa": {"children": {"exact_match": {"baseline": 0.2}}}}},
-            EVIL: {"children": {"task & more": {"children": ["f1|score"]}}},
-            "empty": {"children": ["never_scored"]},
-        },
-    })  # fmt: skip
+    tree = Node.from_dict(
+        {
+            "name": "toolkit",
+            "children": {
+                "ddr": {"children": {"qa": {"children": {"exact_match": {"baseline": 0.2}}}}},
+                EVIL: {"children": {"task & more": {"children": ["f1|score"]}}},
+                "empty": {"children": ["never_scored"]},
+            },
+        }
+    )
     scores = {"exact_match": 0.3, "f1|score": 0.5, "never_scored": None}
     return aggregate(tree, scores, missing="skip")
 

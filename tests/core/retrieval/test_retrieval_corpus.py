@@ -12,11 +12,14 @@ def _write(path, lines):
 
 
 def test_load_keeps_title_and_metadata(tmp_path):
-    path = _write(tmp_path / "c.jsonl", [
-        json.dumps({"id": "a", "text": "alpha", "title": "A", "lang": "en"}),
-        "",
-        json.dumps({"id": 7, "text": "seven"}),
-    ])  # fmt: skip
+    path = _write(
+        tmp_path / "c.jsonl",
+        [
+            json.dumps({"id": "a", "text": "alpha", "title": "A", "lang": "en"}),
+            "",
+            json.dumps({"id": 7, "text": "seven"}),
+        ],
+    )
     corpus = load_corpus(path)
     assert corpus.ids == ["a", "7"]
     assert corpus.get("a") == Document("a", "alpha", "A", {"lang": "en"})
@@ -37,9 +40,14 @@ def test_missing_text_names_file_and_line(tmp_path):
 
 
 def test_duplicate_id_names_both_lines(tmp_path):
-    path = _write(tmp_path / "c.jsonl", [
-        '{"id": "a", "text": "x"}', '{"id": "b", "text": "y"}', '{"id": "a", "text": "z"}',
-    ])  # fmt: skip
+    path = _write(
+        tmp_path / "c.jsonl",
+        [
+            '{"id": "a", "text": "x"}',
+            '{"id": "b", "text": "y"}',
+            '{"id": "a", "text": "z"}',
+        ],
+    )
     with pytest.raises(
         DataError, match=r"c\.jsonl:3: duplicate document id 'a' \(first seen on line 1\)"
     ):

@@ -25,9 +25,13 @@ def test_bm25_retriever_builds_saves_and_reopens(tmp_path, docs):
 
 def test_dense_retriever_with_hashing_embedder(tmp_path, docs):
     cfg = RetrieverConfig(
-        kind="dense", k=1, embedder="hashing", embedder_options={"dim": 64},
-        index_path=tmp_path / "d", dense={"index_type": "flat", "batch_size": 4},
-    )  # fmt: skip
+        kind="dense",
+        k=1,
+        embedder="hashing",
+        embedder_options={"dim": 64},
+        index_path=tmp_path / "d",
+        dense={"index_type": "flat", "batch_size": 4},
+    )
     r = build_retriever(cfg, docs)
     assert r.search("piano strings hammers")[0].id == "piano"
     assert build_retriever(cfg, docs).batch_search(["piano strings hammers"]) == [

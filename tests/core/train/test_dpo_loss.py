@@ -16,8 +16,9 @@ def test_dpo_loss_matches_hand_computed_values():
     #         loss = log(1 + e^-1) = 0.31326168751822286; rewards 0.5 and -0.5
     # pair 2: beta 0.5, pc=-5, pr=-4.6, rc=-6, rr=-4: margin 0.5 * ((-5+6) - (-4.6+4)) = 0.8
     #         loss = log(1 + e^-0.8) = 0.37110066594777763; rewards 0.5 and -0.3
-    loss, chosen, rejected = dpo_loss(T([-1.0, -5.0]), T([-3.0, -4.6]), T([-2.0, -6.0]),
-                                      T([-2.0, -4.0]), beta=0.5)  # fmt: skip
+    loss, chosen, rejected = dpo_loss(
+        T([-1.0, -5.0]), T([-3.0, -4.6]), T([-2.0, -6.0]), T([-2.0, -4.0]), beta=0.5
+    )
     assert torch.allclose(loss, T([0.31326168751822286, 0.37110066594777763]), atol=1e-6)
     assert torch.allclose(chosen, T([0.5, 0.5])) and torch.allclose(rejected, T([-0.5, -0.3]))
     # beta 0.1 on pc=-5, pr=-4, rc=-6, rr=-3: margin 0.1 * (1 - (-1)) = 0.2
@@ -70,8 +71,9 @@ def test_sequence_logps_masks_prompt_and_padding(tiny_lm):
     batch = collate([(ids, plen)], tok.pad_token_id)
     with torch.no_grad():
         assert math.isclose(sequence_logps(model, batch).item(), float(manual), abs_tol=1e-5)
-        assert math.isclose(sequence_logps(model, batch, average=True).item(),
-                            float(manual) / 2, abs_tol=1e-5)  # fmt: skip
+        assert math.isclose(
+            sequence_logps(model, batch, average=True).item(), float(manual) / 2, abs_tol=1e-5
+        )
 
 
 def test_prompt_is_truncated_from_the_left_and_chat_strings_work(tiny_lm):
@@ -83,7 +85,8 @@ def test_prompt_is_truncated_from_the_left_and_chat_strings_work(tiny_lm):
     ids, plen = encode(tok, long, "yes", max_length=5, max_prompt_length=3)
     assert plen == 3 and len(ids) == 5
 
-    chat = tok.apply_chat_template([{"role": "user", "content": "is ice cold ?"}],
-                                   tokenize=False, add_generation_prompt=True)  # fmt: skip
+    chat = tok.apply_chat_template(
+        [{"role": "user", "content": "is ice cold ?"}], tokenize=False, add_generation_prompt=True
+    )
     lp = completion_logps(model, tok, [chat], ["yes"])
     assert lp.shape == (1,) and torch.isfinite(lp).all() and lp.item() < 0

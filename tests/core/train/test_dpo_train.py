@@ -74,8 +74,9 @@ def test_reference_on_the_fly_matches_precomputed(pairs):
 
 def test_full_finetune_with_frozen_reference_copy(pairs):
     model, tok = make_tiny()
-    cfg = DPOConfig(max_steps=2, batch_size=2, lr=1e-2, precompute_ref=False,
-                    lora={"enabled": False})  # fmt: skip
+    cfg = DPOConfig(
+        max_steps=2, batch_size=2, lr=1e-2, precompute_ref=False, lora={"enabled": False}
+    )
     res = train_dpo(model, tok, pairs, cfg)
     assert not is_peft_model(res.model) and res.model is model
     assert math.isclose(res.first_loss, math.log(2), abs_tol=1e-5)
@@ -87,9 +88,15 @@ def test_gradient_accumulation_matches_one_big_batch(pairs):
         model, tok = make_tiny()
         before = _snapshot(model)
         # one plain SGD step, lr 1: the update is exactly minus the gradient
-        cfg = DPOConfig(max_steps=1, batch_size=batch_size, grad_accumulation=accumulation,
-                        lr=1.0, optimizer="sgd", max_grad_norm=None,
-                        lora={"enabled": False})  # fmt: skip
+        cfg = DPOConfig(
+            max_steps=1,
+            batch_size=batch_size,
+            grad_accumulation=accumulation,
+            lr=1.0,
+            optimizer="sgd",
+            max_grad_norm=None,
+            lora={"enabled": False},
+        )
         train_dpo(model, tok, pairs, cfg)
         deltas.append({n: p.detach() - before[n] for n, p in model.named_parameters()})
     moved = 0
@@ -105,8 +112,14 @@ class Crash(RuntimeError):
 
 def test_resume_after_a_crash_gives_the_same_parameters(pairs, tmp_path, monkeypatch):
     # LoRA dropout on: equal results need the RNG state restored too
-    common = {"max_steps": 6, "batch_size": 2, "lr": 1e-2, "checkpoint_every": 2, "seed": 3,
-              "lora": {"dropout": 0.1}}  # fmt: skip
+    common = {
+        "max_steps": 6,
+        "batch_size": 2,
+        "lr": 1e-2,
+        "checkpoint_every": 2,
+        "seed": 3,
+        "lora": {"dropout": 0.1},
+    }
     model, tok = make_tiny()
     full = train_dpo(model, tok, pairs, DPOConfig(output_dir=str(tmp_path / "a"), **common))
     expected = _snapshot(full.model)

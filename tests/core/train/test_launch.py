@@ -41,12 +41,25 @@ def test_two_dpo_steps_under_accelerate_launch_on_two_cpu_processes(tmp_path):
     out = tmp_path / "out"
     proc = launch(
         "ennead.core.train.dpo_cli",
-        ["--pairs", str(tmp_path / "pairs.jsonl"), "--out", str(out),
-         "--set", "max_steps=2", "--set", "batch_size=1", "--set", "grad_accumulation=2",
-         "--set", "lr=1e-2"],
-        config="cpu_multi", num_processes=2, timeout=300,
+        [
+            "--pairs",
+            str(tmp_path / "pairs.jsonl"),
+            "--out",
+            str(out),
+            "--set",
+            "max_steps=2",
+            "--set",
+            "batch_size=1",
+            "--set",
+            "grad_accumulation=2",
+            "--set",
+            "lr=1e-2",
+        ],
+        config="cpu_multi",
+        num_processes=2,
+        timeout=300,
         env={"OMP_NUM_THREADS": "1"},
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     records = [json.loads(p.read_text()) for p in sorted(out.glob("result-rank*.json"))]
     assert [r["rank"] for r in records] == [0, 1], "both ranks must have run"

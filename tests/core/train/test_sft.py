@@ -11,16 +11,23 @@ from .conftest import TEXTS
 
 
 def _examples():
-    return [{"prompt": t.split(" answer :")[0] + " answer :", "completion": t.split()[-1]}
-            for t in TEXTS]  # fmt: skip
+    return [
+        {"prompt": t.split(" answer :")[0] + " answer :", "completion": t.split()[-1]}
+        for t in TEXTS
+    ]
 
 
 def test_sft_lowers_the_completion_loss(tiny_lm, tmp_path):
     model, tok = tiny_lm
     examples = _examples()
     before = completion_nll(model, tok, examples)
-    cfg = SFTConfig(max_steps=30, batch_size=4, lr=3e-2, lora={"enabled": False},
-                    output_dir=str(tmp_path / "sft"))  # fmt: skip
+    cfg = SFTConfig(
+        max_steps=30,
+        batch_size=4,
+        lr=3e-2,
+        lora={"enabled": False},
+        output_dir=str(tmp_path / "sft"),
+    )
     res = train_sft(model, tok, examples, cfg)
     after = completion_nll(model, tok, examples)
     assert res.steps == 30 and all(math.isfinite(h["loss"]) for h in res.history)

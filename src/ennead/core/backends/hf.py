@@ -293,10 +293,12 @@ class HFBackend(BaseLM):
             token_lp = torch.stack(steps, dim=1).cpu()
         new = new.cpu()
         return [
-            [self._completion(new[b * params.n + k], token_lp, b * params.n + k, params)
-             for k in range(params.n)]
+            [
+                self._completion(new[b * params.n + k], token_lp, b * params.n + k, params)
+                for k in range(params.n)
+            ]
             for b in range(len(rows))
-        ]  # fmt: skip
+        ]
 
     def _completion(self, seq: Any, token_lp: Any, idx: int, params: SamplingParams) -> Completion:
         tokens = seq.tolist()

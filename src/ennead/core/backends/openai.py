@@ -187,13 +187,21 @@ class OpenAIBackend(BaseLM):
                     f"pair {i}: the openai backend scores plain-text prompts only (the server "
                     "applies chat templates on its side); format the chat into a string first"
                 )
-        chunks = [list(range(s, min(s + self.batch_size, len(pairs))))
-                  for s in range(0, len(pairs), self.batch_size)]  # fmt: skip
+        chunks = [
+            list(range(s, min(s + self.batch_size, len(pairs))))
+            for s in range(0, len(pairs), self.batch_size)
+        ]
 
         def run(idx: list[int]) -> list[list[float]]:
             texts = [str(pairs[i][0]) + pairs[i][1] for i in idx]
-            body = {"model": self.model, "prompt": texts, "max_tokens": 0, "echo": True,
-                    "logprobs": 1, "temperature": 0.0}  # fmt: skip
+            body = {
+                "model": self.model,
+                "prompt": texts,
+                "max_tokens": 0,
+                "echo": True,
+                "logprobs": 1,
+                "temperature": 0.0,
+            }
             data = self._post("/completions", body)
             choices = sorted(data.get("choices") or [], key=lambda c: c.get("index", 0))
             if len(choices) != len(idx):

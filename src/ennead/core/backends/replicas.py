@@ -33,8 +33,16 @@ from ennead.core.logging import get_logger
 
 log = get_logger(__name__)
 
-OPTIONS = ("backend", "replicas", "gpus_per_replica", "cpus_per_replica", "address", "init",
-           "options", "start_timeout")  # fmt: skip
+OPTIONS = (
+    "backend",
+    "replicas",
+    "gpus_per_replica",
+    "cpus_per_replica",
+    "address",
+    "init",
+    "options",
+    "start_timeout",
+)
 
 
 class Replica:
@@ -102,13 +110,19 @@ class RayReplicas(BaseLM):
             )
         self.inner = str(opts.get("backend", "hf"))
         if self.inner == "ray":
-            raise BackendError("the ray backend's option 'backend' names the replicated backend; "
-                               "it cannot be 'ray' itself")  # fmt: skip
+            raise BackendError(
+                "the ray backend's option 'backend' names the replicated backend; "
+                "it cannot be 'ray' itself"
+            )
         self.model_path = model
         self.adapter = adapter
-        self._inner_kwargs = {"device": device, "dtype": dtype, "batch_size": batch_size,
-                              "max_input_tokens": max_input_tokens,
-                              "options": dict(opts.get("options") or {})}  # fmt: skip
+        self._inner_kwargs = {
+            "device": device,
+            "dtype": dtype,
+            "batch_size": batch_size,
+            "max_input_tokens": max_input_tokens,
+            "options": dict(opts.get("options") or {}),
+        }
         self.start_timeout = float(opts.get("start_timeout", 900))
         if not self._ray.is_initialized():
             init = dict(opts.get("init") or {})
@@ -123,8 +137,9 @@ class RayReplicas(BaseLM):
             # one replica per GPU (or per gpus_per_replica GPUs); one CPU replica without GPUs
             replicas = max(1, int(gpus_total // max(self.gpus, 1.0))) if self.gpus else 1
         if not isinstance(replicas, int) or replicas < 1:
-            raise BackendError(f"ray backend option 'replicas' must be 'auto' or an integer >= 1, "
-                               f"got {replicas!r}")  # fmt: skip
+            raise BackendError(
+                f"ray backend option 'replicas' must be 'auto' or an integer >= 1, got {replicas!r}"
+            )
         if self.gpus < 0 or self.cpus < 0:
             raise BackendError("gpus_per_replica and cpus_per_replica must be >= 0")
         self.replicas = replicas
@@ -158,15 +173,22 @@ class RayReplicas(BaseLM):
         except BackendError:
             self.release()
             raise
-        log.info("ray backend: %d %s replicas of %s (pids %s)", self.replicas, self.inner,
-                 self.model_path, [i["pid"] for i in self._infos])  # fmt: skip
+        log.info(
+            "ray backend: %d %s replicas of %s (pids %s)",
+            self.replicas,
+            self.inner,
+            self.model_path,
+            [i["pid"] for i in self._infos],
+        )
 
     def _get(self, refs: list[Any], timeout: float | None = None) -> list[Any]:
         try:
             return list(self._ray.get(refs, timeout=timeout))
         except self._ray.exceptions.GetTimeoutError:
-            raise BackendError(f"ray backend: replicas of {self.model_path} did not start within "
-                               f"{timeout:g} s (see the Ray logs)") from None  # fmt: skip
+            raise BackendError(
+                f"ray backend: replicas of {self.model_path} did not start within "
+                f"{timeout:g} s (see the Ray logs)"
+            ) from None
         except self._ray.exceptions.RayError as exc:
             raise BackendError(
                 f"ray backend: a {self.inner} replica failed: {_reason(exc)}"
@@ -221,6 +243,8 @@ class RayReplicas(BaseLM):
         if not pairs:
             return []
         self._ensure()
-        refs = [self._actors[i].token_logprobs.remote(pairs[a:b])
-                for i, (a, b) in enumerate(shards(len(pairs), len(self._actors)))]  # fmt: skip
+        refs = [
+            self._actors[i].token_logprobs.remote(pairs[a:b])
+            for i, (a, b) in enumerate(shards(len(pairs), len(self._actors)))
+        ]
         return [row for part in self._get(refs) for row in part]

@@ -63,11 +63,17 @@ class VLLMBackend(BaseLM):
 
     def _sampling(self, params: SamplingParams, **extra: Any) -> Any:
         return self._vllm.SamplingParams(
-            n=params.n, temperature=params.temperature, top_p=params.top_p,
-            max_tokens=params.max_new_tokens, min_tokens=params.min_new_tokens,
-            presence_penalty=params.presence_penalty, stop=list(params.stop) or None,
-            seed=params.seed, logprobs=0 if params.return_logprobs else None, **extra,
-        )  # fmt: skip
+            n=params.n,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            max_tokens=params.max_new_tokens,
+            min_tokens=params.min_new_tokens,
+            presence_penalty=params.presence_penalty,
+            stop=list(params.stop) or None,
+            seed=params.seed,
+            logprobs=0 if params.return_logprobs else None,
+            **extra,
+        )
 
     def generate(
         self, prompts: Sequence[Prompt], params: SamplingParams | None = None

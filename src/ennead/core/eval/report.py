@@ -23,8 +23,14 @@ from ennead.core.errors import DataError
 from ennead.core.eval.aggregate import AggregationResult, NodeResult
 from ennead.core.io import atomic_write_text
 
-_MEDIA = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-          ".svg": "image/svg+xml", ".webp": "image/webp"}  # fmt: skip
+_MEDIA = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
 _AGG_COLUMNS = ("node", "score", "raw", "baseline", "weight", "rule")
 
 _CSS = """
@@ -208,8 +214,12 @@ class Report:
         self._blocks.append(("code", {"text": text}))
         return self
 
-    def table(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
-              caption: str | None = None) -> Report:  # fmt: skip
+    def table(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        columns: Sequence[str] | None = None,
+        caption: str | None = None,
+    ) -> Report:
         self._blocks.append(("table", {"rows": list(rows), "columns": columns, "caption": caption}))
         return self
 
@@ -300,14 +310,20 @@ class Report:
         return md, page
 
 
-def render_markdown(obj: AggregationResult | Sequence[Mapping[str, Any]], title: str = "Results",
-                    columns: Sequence[str] | None = None) -> str:  # fmt: skip
+def render_markdown(
+    obj: AggregationResult | Sequence[Mapping[str, Any]],
+    title: str = "Results",
+    columns: Sequence[str] | None = None,
+) -> str:
     """One aggregation result or one table of rows as a Markdown page."""
     return _single(obj, title, columns).to_markdown()
 
 
-def render_html(obj: AggregationResult | Sequence[Mapping[str, Any]], title: str = "Results",
-                columns: Sequence[str] | None = None) -> str:  # fmt: skip
+def render_html(
+    obj: AggregationResult | Sequence[Mapping[str, Any]],
+    title: str = "Results",
+    columns: Sequence[str] | None = None,
+) -> str:
     """One aggregation result or one table of rows as a self-contained HTML page."""
     return _single(obj, title, columns).to_html()
 

@@ -72,8 +72,15 @@ class BM25Index:
         return {"k1": float(k1), "b": float(b), "method": method, "stopwords": stopwords}
 
     @classmethod
-    def build(cls, corpus: CorpusLike, *, k1: float = 1.5, b: float = 0.75,
-              method: str = "lucene", stopwords: str | None = "en") -> BM25Index:  # fmt: skip
+    def build(
+        cls,
+        corpus: CorpusLike,
+        *,
+        k1: float = 1.5,
+        b: float = 0.75,
+        method: str = "lucene",
+        stopwords: str | None = "en",
+    ) -> BM25Index:
         """Index every document's title and text. ``stopwords``: "en" or None."""
         corpus = as_corpus(corpus)
         params = cls._check_params(k1, b, method, stopwords)

@@ -108,8 +108,9 @@ class DenseIndex:
 
     kind = "dense"
 
-    def __init__(self, corpus: Corpus, embedder: Embedder, index: Any,
-                 config: DenseIndexConfig | None = None):  # fmt: skip
+    def __init__(
+        self, corpus: Corpus, embedder: Embedder, index: Any, config: DenseIndexConfig | None = None
+    ):
         if index.d != embedder.dim:
             raise ConfigError(
                 f"the FAISS index holds {index.d}-d vectors but embedder "
@@ -123,8 +124,13 @@ class DenseIndex:
         self.config = config or DenseIndexConfig()
 
     @classmethod
-    def build(cls, corpus: CorpusLike, embedder: Embedder | str = "minilm",
-              config: DenseIndexConfig | None = None, **overrides: Any) -> DenseIndex:  # fmt: skip
+    def build(
+        cls,
+        corpus: CorpusLike,
+        embedder: Embedder | str = "minilm",
+        config: DenseIndexConfig | None = None,
+        **overrides: Any,
+    ) -> DenseIndex:
         """Encode the corpus (titles and texts) in batches and index the vectors.
 
         ``overrides`` are :class:`DenseIndexConfig` fields, e.g. ``index_type="hnsw"``.

@@ -71,8 +71,9 @@ class MiniLMEmbedder:
 
     name = "minilm"
 
-    def __init__(self, device: str = "cpu", path: str | Path | None = None,
-                 max_seq_length: int | None = None):  # fmt: skip
+    def __init__(
+        self, device: str = "cpu", path: str | Path | None = None, max_seq_length: int | None = None
+    ):
         self.device = resolve_device(device)
         self.path = Path(path) if path is not None else default_minilm_path()
         if not self.path.exists():

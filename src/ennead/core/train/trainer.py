@@ -197,8 +197,9 @@ def _run_loop(
             if state.get("examples_per_step", per_step) != per_step:
                 log.warning(
                     "resuming with %d examples per step instead of %d: the data order changes",
-                    per_step, state.get("examples_per_step"),
-                )  # fmt: skip
+                    per_step,
+                    state.get("examples_per_step"),
+                )
             log.info("resumed from %s at step %d", found, step)
     ckpt_state = {"examples_per_step": per_step, "total_steps": total, "world_size": world}
 
@@ -217,9 +218,12 @@ def _run_loop(
             order = (order * (need // n + 1))[done * per_step : need]
             # Own generator: creating the iterator must not draw from the global RNG (dropout).
             loader = torch.utils.data.DataLoader(
-                order, batch_size=cfg.batch_size, shuffle=False, collate_fn=collate_fn,
+                order,
+                batch_size=cfg.batch_size,
+                shuffle=False,
+                collate_fn=collate_fn,
                 generator=torch.Generator().manual_seed(cfg.seed),
-            )  # fmt: skip
+            )
             for batch in acc.prepare_data_loader(loader):
                 with acc.accumulate(model):
                     loss, stats = step_fn(model, batch)
@@ -389,10 +393,18 @@ def train_dpo(
         return loss.mean(), stats
 
     return _run_loop(
-        acc=acc, model=model, tokenizer=tokenizer, n=len(enc), cfg=cfg, collate_fn=collate_fn,
-        step_fn=step_fn, run_dir=run_dir, resume=resume, desc="DPO",
+        acc=acc,
+        model=model,
+        tokenizer=tokenizer,
+        n=len(enc),
+        cfg=cfg,
+        collate_fn=collate_fn,
+        step_fn=step_fn,
+        run_dir=run_dir,
+        resume=resume,
+        desc="DPO",
         before_training=precompute if cfg.precompute_ref else None,
-    )  # fmt: skip
+    )
 
 
 # -- SFT ----------------------------------------------------------------------------------------
@@ -439,9 +451,17 @@ def train_sft(
     if cfg.lora.enabled:
         model = apply_lora(model, cfg.lora)
     return _run_loop(
-        acc=acc, model=model, tokenizer=tokenizer, n=len(enc), cfg=cfg, collate_fn=collate_fn,
-        step_fn=step_fn, run_dir=run_dir, resume=resume, desc="SFT",
-    )  # fmt: skip
+        acc=acc,
+        model=model,
+        tokenizer=tokenizer,
+        n=len(enc),
+        cfg=cfg,
+        collate_fn=collate_fn,
+        step_fn=step_fn,
+        run_dir=run_dir,
+        resume=resume,
+        desc="SFT",
+    )
 
 
 def completion_nll(

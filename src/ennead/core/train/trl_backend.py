@@ -21,9 +21,17 @@ from ennead.core.train.lora import is_peft_model
 # TRL's metric names -> ours (as logged by the ennead loop)
 _RENAME = {"rewards/accuracies": "rewards/accuracy", "rewards/margins": "rewards/margin"}
 _KEEP = {
-    "loss", "learning_rate", "rewards/chosen", "rewards/rejected", "rewards/accuracy",
-    "rewards/margin", "logps/chosen", "logps/rejected", "mean_token_accuracy", "grad_norm",
-}  # fmt: skip
+    "loss",
+    "learning_rate",
+    "rewards/chosen",
+    "rewards/rejected",
+    "rewards/accuracy",
+    "rewards/margin",
+    "logps/chosen",
+    "logps/rejected",
+    "mean_token_accuracy",
+    "grad_norm",
+}
 
 
 def _output(cfg: TrainConfig, run_dir: RunDir | None, kind: str) -> str:
