@@ -8,6 +8,8 @@
   ``mean``, ``weighted``, ``harmonic``, ``geometric``; missing leaves as errors or skipped.
 - :mod:`~ennead.core.eval.report`: :class:`Report` rendered as Markdown and as a
   self-contained HTML page.
+- :mod:`~ennead.core.eval.stats` (import it directly; it loads numpy): paired bootstrap over
+  items, bootstrap of a mean, pooled seeds, t-interval over seeds, all returning an ``Interval``.
 
 >>> from ennead.core.eval import corpus_score
 >>> corpus_score(["Paris", "rome"], [["paris"], ["Madrid", "Rome"]], "exact_match")
