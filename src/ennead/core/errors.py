@@ -48,6 +48,7 @@ class DataError(EnneadError, ValueError):
 
     def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
         self.path, self.line = (str(path) if path is not None else None), line
+        self.message = message  # without the place, for one-line CLI errors
         where = ""
         if self.path is not None:
             where = self.path + (f":{line}" if line is not None else "") + ": "

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from ennead.core.cli.common import hide_flag_types, run_app, state
+
+hide_flag_types()
 
 app = typer.Typer(
     name="ennead",
@@ -18,12 +23,29 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from ennead import __version__
+
+        print(__version__)
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log debug messages; show tracebacks.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
 ) -> None:
     from ennead.core.logging import setup_logging
 
+    state.verbose = verbose
     setup_logging(logging.DEBUG if verbose else logging.INFO)
 
 
@@ -138,15 +160,6 @@ def _mount_systems() -> None:
 _mount_systems()
 
 
-def main() -> None:
-    from ennead.core.errors import EnneadError
-
-    try:
-        app()
-    except EnneadError as exc:
-        from rich.console import Console
-        from rich.text import Text
-
-        # Text, not markup: messages quote user input that may contain [brackets].
-        Console(stderr=True).print(Text("error: ", style="bold red") + Text(str(exc)))
-        raise SystemExit(2) from None
+def main(argv: Sequence[str] | None = None) -> None:
+    """The ``ennead`` console script: every handled error is one ``error:`` line and exit code 2."""
+    raise SystemExit(run_app(app, argv))
