@@ -70,8 +70,8 @@ def input_file(
 ) -> Path:
     """Check that ``path`` is a readable (UTF-8 text, non-empty) file; raise DataError naming it.
 
-    Called before a verb runs so that a folder, a typo or an unreadable file is one clear line, not a
-    traceback from deep inside a loader.
+    Called before a verb runs so that a folder, a typo or an unreadable file is one clear line,
+    not a traceback from deep inside a loader.
     """
     path = Path(path)
     try:
@@ -295,7 +295,7 @@ def run_app(app: typer.Typer, argv: Sequence[str] | None = None, prog: str = "en
 
 
 def hide_flag_types() -> None:
-    """Typer 0.29 shows ``<bool>`` after every flag in --help; a flag takes no value, so show none."""
+    """Typer 0.29 shows ``<bool>`` after every flag in --help; a flag takes no value: show none."""
     try:
         from typer.core import TyperOption
     except ImportError:  # pragma: no cover - other Typer versions
