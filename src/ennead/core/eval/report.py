@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,10 +53,20 @@ figure img{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:
 """
 
 
+@dataclass(frozen=True)
+class Link:
+    """A table cell that links: ``[text](href)`` in Markdown, ``<a href>`` in HTML."""
+
+    text: str
+    href: str
+
+
 def fmt(value: Any, digits: int = 2) -> str:
     """Cell text: floats to ``digits`` decimals, None as an empty cell, bools as yes/no."""
     if value is None:
         return ""
+    if isinstance(value, Link):
+        return value.text
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -87,8 +98,14 @@ def markdown_table(
         return ""
     out = ["| " + " | ".join(md_cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
     for row in rows:
-        out.append("| " + " | ".join(md_cell(fmt(row.get(c), digits)) for c in cols) + " |")
+        out.append("| " + " | ".join(_md_value(row.get(c), digits) for c in cols) + " |")
     return "\n".join(out) + "\n"
+
+
+def _md_value(value: Any, digits: int) -> str:
+    if isinstance(value, Link):
+        return f"[{md_cell(value.text)}]({value.href.replace(' ', '%20').replace(')', '%29')})"
+    return md_cell(fmt(value, digits))
 
 
 def _is_num(value: Any) -> bool:
@@ -113,7 +130,10 @@ def html_table(
         for c in cols:
             value = row.get(c)
             cls = ' class="num"' if _is_num(value) else ""
-            cells.append(f"<td{cls}>{esc(fmt(value, digits))}</td>")
+            text = esc(fmt(value, digits))
+            if isinstance(value, Link):
+                text = f'<a href="{esc(value.href)}">{text}</a>'
+            cells.append(f"<td{cls}>{text}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
     return "\n".join(parts)
@@ -199,10 +219,11 @@ class Report:
         self.title, self.subtitle, self.digits = title, subtitle, digits
         self._blocks: list[tuple[str, dict[str, Any]]] = []
 
-    def heading(self, text: str, level: int = 2) -> Report:
+    def heading(self, text: str, level: int = 2, anchor: str | None = None) -> Report:
+        """A heading; ``anchor`` gives it an id that ``Link(..., "#anchor")`` cells point to."""
         if not 2 <= level <= 6:
             raise ValueError(f"heading level must be 2..6 (1 is the title), got {level}")
-        self._blocks.append(("heading", {"text": text, "level": level}))
+        self._blocks.append(("heading", {"text": text, "level": level, "anchor": anchor}))
         return self
 
     def paragraph(self, text: str) -> Report:
@@ -257,6 +278,8 @@ class Report:
             out.append(f"_{self.subtitle}_\n")
         for kind, b in self._blocks:
             if kind == "heading":
+                if b.get("anchor"):
+                    out.append(f'<a id="{html.escape(b["anchor"])}"></a>\n')
                 out.append(f"{'#' * b['level']} {b['text']}\n")
             elif kind == "paragraph":
                 out.append(b["text"].strip() + "\n")
@@ -279,7 +302,8 @@ class Report:
             body.append(f'<p class="subtitle">{esc(self.subtitle)}</p>')
         for kind, b in self._blocks:
             if kind == "heading":
-                body.append(f"<h{b['level']}>{esc(b['text'])}</h{b['level']}>")
+                ident = f' id="{esc(b["anchor"])}"' if b.get("anchor") else ""
+                body.append(f"<h{b['level']}{ident}>{esc(b['text'])}</h{b['level']}>")
             elif kind == "paragraph":
                 for para in b["text"].strip().split("\n\n"):
                     body.append(f"<p>{esc(para.strip())}</p>")
