@@ -15,8 +15,8 @@ from __future__ import annotations
 import base64
 import html
 import math
-from dataclasses import dataclass
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
