@@ -86,7 +86,9 @@ def test_cli_errors_are_one_line_exit_2(tmp_path):
     )
     proc = subprocess.run([sys.executable, "-c", code, str(bad)], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "t.txt:1: box has non-positive size" in " ".join(proc.stderr.split())
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: box has non-positive size")
+    assert lines[0].endswith("t.txt:1)")
 
 
 def test_config_verb_and_bad_key(root_cli):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from ennead.core.errors import DataError
 from ennead.core.io import atomic_write_json
 from ennead.core.logging import get_logger
+from ennead.core.results import CheckResult
 from ennead.core.runs import RunDir, default_run_path
 from ennead.sqe.config import SQEConfig
 
@@ -325,6 +326,13 @@ class SQE:
         from ennead.sqe.report import write_report
 
         return write_report(run_path)
+
+    def check(self, paths: list[Path] | list[str]) -> CheckResult:
+        """Validate tracker output files (MOTChallenge text, features beside) without scoring."""
+        from ennead.core.checks import check_inputs
+        from ennead.sqe.mot import read_mot
+
+        return check_inputs(paths, lambda p: read_mot(p, "tracks"), "tracker output")
 
 
 def json_key(params: dict[str, float]) -> str:

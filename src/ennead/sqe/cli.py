@@ -1,4 +1,7 @@
-"""``ennead sqe score | optimize | evaluate | simulate | report | config``."""
+"""``ennead sqe demo | score | optimize | evaluate | simulate | report | check | config``.
+
+``optimize`` is SQE's ``train``: it fits the tracker's parameters per sequence (no ground truth).
+"""
 
 from __future__ import annotations
 
@@ -7,23 +10,30 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="SQE: tracker quality without ground truth.", no_args_is_help=True)
+from ennead.core.cli.common import (
+    ConfigArg,
+    JsonOpt,
+    RunDirOpt,
+    SetOpt,
+    check_config,
+    dir_arg,
+    emit,
+    file_arg,
+    file_opt,
+    finish_check,
+    load_system_config,
+    out_opt,
+    system_app,
+)
 
-ConfigArg = Annotated[
-    str | None, typer.Argument(help="Preset (tiny, default, paper) or a YAML file.")
-]
-SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", help="Override a config key: key.sub=value.")
-]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Run folder.")]
+app = system_app("SQE: tracker quality without ground truth.")
 
 
 def _sqe(config: str | None, overrides: list[str] | None) -> Any:
-    from ennead.core.config import load_config
     from ennead.sqe.api import SQE
     from ennead.sqe.config import SQEConfig
 
-    return SQE(load_config(SQEConfig, config, overrides or (), package="ennead.sqe"))
+    return SQE(load_system_config(SQEConfig, config, overrides, package="ennead.sqe", default=None))
 
 
 def _choices_table(title: str, choices: list[Any]) -> None:
@@ -49,23 +59,27 @@ def _choices_table(title: str, choices: list[Any]) -> None:
 
 @app.command()
 def score(
-    tracks: Annotated[Path, typer.Argument(help="Tracker output, MOTChallenge text file.")],
+    tracks: Annotated[Path, file_arg("Tracker output, MOTChallenge text file.")],
     config: ConfigArg = None,
     overrides: SetOpt = None,
     features: Annotated[
-        Path | None, typer.Option(help="Features .npy (default: beside tracks).")
+        Path | None,
+        file_opt("--features", help="Features .npy (default: beside tracks).", text=False),
     ] = None,
     detections: Annotated[
-        Path | None, typer.Option(help="det.txt (+ det.npy) to fix thresholds.")
+        Path | None, file_opt("--detections", help="det.txt (+ det.npy) to fix thresholds.")
     ] = None,
-    plot: Annotated[Path | None, typer.Option(help="Write distance histograms (PNG) here.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    plot: Annotated[
+        Path | None, out_opt("--plot", help="Write distance histograms (PNG) here.")
+    ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Score one tracker output without ground truth; list suspected tracks."""
     res = _sqe(config, overrides).score(tracks, features, detections, plot)
-    if as_json:
-        print(res.model_dump_json(indent=2))
-        return
+    emit(res, as_json, _show_score)
+
+
+def _show_score(res: Any) -> None:
     print(f"SQE {res.sqe:.4f}  n={res.n} L={res.L:.1f} fp={res.fp} dif={res.dif} sim={res.sim}")
     for t in res.suspects:
         print(f"  track {t['id']}: " + "; ".join(t["reasons"]))
@@ -73,18 +87,34 @@ def score(
         print(f"  tracks {p['a']} & {p['b']}: {p['reason']}")
 
 
-@app.command()
-def optimize(config: ConfigArg = None, overrides: SetOpt = None, out: OutOpt = None) -> None:
-    """Choose tracker parameters per sequence by maximising SQE (resumable)."""
-    res = _sqe(config, overrides).optimize(out)
+def _show_optimize(res: Any) -> None:
     _choices_table("SQE self-optimisation", res.sequences)
     print(f"run: {res.run}\nreport: {res.report}")
 
 
 @app.command()
-def evaluate(config: ConfigArg = None, overrides: SetOpt = None, out: OutOpt = None) -> None:
+def optimize(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    out: RunDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """SQE's train: choose tracker parameters per sequence by maximising SQE (resumable)."""
+    emit(_sqe(config, overrides).optimize(out), as_json, _show_optimize)
+
+
+@app.command()
+def evaluate(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    out: RunDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Sweep parameters on sequences with GT; correlate SQE with IDF1 and MOTA."""
-    res = _sqe(config, overrides).evaluate(out)
+    emit(_sqe(config, overrides).evaluate(out), as_json, _show_evaluate)
+
+
+def _show_evaluate(res: Any) -> None:
     _choices_table("SQE vs ground truth", res.sequences)
     print(
         f"median Spearman(SQE, IDF1) {res.median_spearman_idf1:.3f}, median Kendall "
@@ -95,23 +125,63 @@ def evaluate(config: ConfigArg = None, overrides: SetOpt = None, out: OutOpt = N
 
 @app.command()
 def simulate(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the sequences.")],
+    out: Annotated[Path, out_opt("--out", "-o", help="Folder for the sequences.")],
     config: ConfigArg = None,
     overrides: SetOpt = None,
     seeds: Annotated[list[int] | None, typer.Option("--seed", help="Seeds (repeatable).")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Write simulated MOTChallenge sequences (det.txt + det.npy features, gt.txt)."""
-    res = _sqe(config, overrides).simulate(out, seeds)
+    emit(_sqe(config, overrides).simulate(out, seeds), as_json, _show_simulate)
+
+
+def _show_simulate(res: Any) -> None:
     for folder, n in zip(res.folders, res.boxes):
         print(f"{folder}: {n} detections")
 
 
 @app.command()
-def report(run: Annotated[Path, typer.Argument(help="An optimize/evaluate run folder.")]) -> None:
-    """(Re)write the HTML report of a run folder."""
+def report(run: Annotated[Path, dir_arg("An optimize/evaluate run folder.")]) -> None:
+    """(Re)write the report of a run folder."""
     from ennead.sqe.api import SQE
 
     print(f"report: {SQE().report(run)}")
+
+
+@app.command()
+def check(
+    tracks: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Tracker outputs (MOTChallenge text).", metavar="[FILES]..."),
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="Preset or YAML file to check too.")
+    ] = None,
+    overrides: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate tracker outputs and the config; print each problem as file:line; run nothing."""
+    from ennead.core.results import CheckResult
+    from ennead.sqe.api import SQE
+    from ennead.sqe.config import SQEConfig
+
+    cfg, issues = check_config(SQEConfig, config, overrides, package="ennead.sqe", default=None)
+    result = SQE(cfg).check(tracks or []) if cfg is not None else CheckResult()
+    result.issues[:0] = issues
+    finish_check(result, as_json)
+
+
+@app.command()
+def demo(out: RunDirOpt = None) -> None:
+    """The tour demo: SQE vs IDF1 on two short simulated sequences and TUD-Campus."""
+    from ennead.core.runs import RunDir, default_run_path
+    from ennead.sqe.api import tour_demo
+
+    run = RunDir.create(out or default_run_path("sqe-demo"), {"demo": "sqe"}, system="sqe")
+    section = tour_demo(run)
+    print(section["summary"])
+    print(section["tables"][0])
+    print(f"run: {run.path}")
 
 
 @app.command("config")

@@ -10,7 +10,6 @@ reads well and the CLI tests can find every input path and try it with bad value
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
 import sys
@@ -21,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from ennead.core.checks import input_dir, input_file
 from ennead.core.errors import DataError, EnneadError
 
 C = TypeVar("C")
@@ -65,99 +65,43 @@ def system_app(help: str) -> typer.Typer:
 # -- input paths -------------------------------------------------------------------------------
 
 
-def input_file(
-    path: str | Path, what: str = "input file", *, text: bool = True, allow_empty: bool = False
-) -> Path:
-    """Check that ``path`` is a readable (UTF-8 text, non-empty) file; raise DataError naming it.
+def _file_check(text: bool) -> Callable[[Any], Any]:
+    def callback(value: Any) -> Any:
+        if value is None:
+            return value
+        if isinstance(value, (list, tuple)):
+            return [input_file(v, text=text) for v in value]
+        return input_file(value, text=text)
 
-    Called before a verb runs so that a folder, a typo or an unreadable file is one clear line,
-    not a traceback from deep inside a loader.
-    """
-    path = Path(path)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise DataError(f"{what} not found", path) from None
-    except NotADirectoryError:
-        raise DataError(f"{what} not found (a parent is not a folder)", path) from None
-    except PermissionError:
-        raise DataError(f"permission denied reading {what}", path) from None
-    if path.is_dir():
-        raise DataError(f"{what} is a folder; expected a file", path)
-    if st.st_size == 0 and not allow_empty and path.is_file():
-        raise DataError(f"{what} is empty", path)
-    try:
-        fh = path.open("rb")
-    except PermissionError:
-        raise DataError(f"permission denied reading {what}", path) from None
-    if text:
-        with fh:
-            _check_utf8(fh, path, what)
-    else:
-        fh.close()
-    return path
+    return callback
 
 
-def _check_utf8(fh: Any, path: Path, what: str) -> None:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line = 1
-    while chunk := fh.read(1 << 20):
-        try:
-            decoder.decode(chunk)
-        except UnicodeDecodeError as exc:
-            line += chunk[: exc.start].count(b"\n")
-            raise DataError(f"{what} is not UTF-8 text", path, line) from None
-        line += chunk.count(b"\n")
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise DataError(f"{what} is not UTF-8 text (truncated at the end)", path, line) from None
-
-
-def input_dir(path: str | Path, what: str = "folder") -> Path:
-    """Check that ``path`` is an existing, readable folder; raise DataError naming it."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{what} not found", path)
-    if not path.is_dir():
-        raise DataError(f"{what} is a file; expected a folder", path)
-    if not os.access(path, os.R_OK | os.X_OK):
-        raise DataError(f"permission denied reading {what}", path)
-    return path
-
-
-def input_files(paths: Sequence[str | Path], what: str = "input file") -> list[Path]:
-    return [input_file(p, what) for p in paths]
-
-
-def _file_callback(value: Any) -> Any:
-    if value is None:
-        return value
-    if isinstance(value, (list, tuple)):
-        return [input_file(v) for v in value]
-    return input_file(value)
-
-
-def _dir_callback(value: Any) -> Any:
+def _dir_check(value: Any) -> Any:
     return None if value is None else input_dir(value)
 
 
-def file_arg(help: str, *, many: bool = False) -> Any:
-    """``typer.Argument`` for input file(s), checked up front."""
-    return typer.Argument(help=help, metavar=FILES if many else FILE, callback=_file_callback)
+def file_arg(help: str, *, many: bool = False, text: bool = True) -> Any:
+    """``typer.Argument`` for input file(s), checked before the verb runs."""
+    return typer.Argument(help=help, metavar=FILES if many else FILE, callback=_file_check(text))
 
 
-def file_opt(*names: str, help: str) -> Any:
-    """``typer.Option`` for an input file, checked up front."""
-    return typer.Option(*names, help=help, metavar=FILE, callback=_file_callback)
+def file_opt(*names: str, help: str, text: bool = True) -> Any:
+    """``typer.Option`` for an input file (``text=False``: binary), checked before the verb runs."""
+    return typer.Option(*names, help=help, metavar=FILE, callback=_file_check(text))
 
 
 def dir_arg(help: str) -> Any:
-    return typer.Argument(help=help, metavar=DIR, callback=_dir_callback)
+    """``typer.Argument`` for an existing input folder (a run folder, a data folder)."""
+    return typer.Argument(help=help, metavar=DIR, callback=_dir_check)
 
 
 def dir_opt(*names: str, help: str) -> Any:
-    return typer.Option(*names, help=help, metavar=DIR, callback=_dir_callback)
+    return typer.Option(*names, help=help, metavar=DIR, callback=_dir_check)
+
+
+def out_opt(*names: str, help: str) -> Any:
+    """``typer.Option`` for something the verb writes (not checked: it may not exist yet)."""
+    return typer.Option(*names, help=help, metavar=OUT)
 
 
 # -- configs -----------------------------------------------------------------------------------
