@@ -55,3 +55,14 @@ def test_bad_keys_and_values_name_the_key():
         load_config(ObjExistConfig, "tiny_rgb", ["sim.resolution=24"], package="ennead.objexist")
     with pytest.raises(ConfigError, match="unknown preset"):
         load_config(ObjExistConfig, "huge", package="ennead.objexist")
+
+
+def test_max_moves_zero_is_refused_with_the_key_and_the_allowed_range():
+    with pytest.raises(ConfigError, match=r"sim\.max_moves.*greater than or equal to 1.*got 0"):
+        load_config(ObjExistConfig, "tiny", ["sim.max_moves=0"], package="ennead.objexist")
+    # the environment refuses it the same way (it validates its keyword arguments as SimConfig)
+    from ennead.objexist.env import ObjExistEnv
+
+    with pytest.raises(ConfigError, match=r"max_moves.*greater than or equal to 1"):
+        ObjExistEnv(max_moves=0)
+    assert load_config(ObjExistConfig, "tiny", ["sim.max_moves=1"], package="ennead.objexist")

@@ -20,7 +20,13 @@ class SimConfig(BaseConfig):
     min_pixels: int = Field(
         2, ge=1, description="rays (sub-pixels) an object must cover to count as visible"
     )
-    max_moves: int = Field(6, ge=0, le=12, description="move budget per episode (paper: 6)")
+    max_moves: int = Field(
+        6,
+        ge=1,
+        le=12,
+        description="move budget per episode (paper: 6); at least 1, since with none the agent "
+        "cannot look around and exhaustive search is the passive baseline",
+    )
     observation: Literal["rgb", "idmap"] = Field(
         "rgb",
         description="rgb: a shaded colour image (H, W, 3) uint8 under the key 'image'; idmap: the "
