@@ -89,3 +89,16 @@ def test_row_and_texts():
     assert row["comparison"] == "A - B (points)" and row["n"] == 3
     assert row["needs"] == "mean >= +3.00, lower bound > +0.00"
     assert slug("DDR: RAG <with> rewards") == "ddr-rag-with-rewards"
+
+
+def test_from_a_core_stats_interval():
+    from ennead.core.eval.stats import paired_t_interval
+    from ennead.core.eval.stats import t_interval as core_t
+
+    iv = paired_t_interval([5.0, 7.0, 6.0], [1.0, 1.0, 1.0])
+    c = Claim.from_interval(iv, **BASE, claimed=3.0, seeds=[0, 1, 2], values=[4.0, 6.0, 5.0])
+    assert c.verdict == "reproduced" and c.interval_method == "paired t over seeds"
+    assert c.interval == pytest.approx((iv.low, iv.high))
+    # one seed: no interval (NaN bounds are dropped), the verdict rests on the mean
+    one = Claim.from_interval(core_t([2.0]), **BASE, claimed=3.0)
+    assert one.interval is None and one.verdict == "partly"

@@ -3,38 +3,59 @@ from pathlib import Path
 
 import pytest
 
+from ennead.core.claims import Claim, ClaimsSection, Table
 from ennead.core.errors import UnknownNameError
 from ennead.core.runs import RunDir
 from ennead.core.systems import SystemSpec, systems
 from ennead.core.tour import run_tour
-from ennead.core.tour_report import normalised_tree, parse_markdown_table
+from ennead.core.tour_report import parse_markdown_table
 
 CALLS: list[str] = []
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
-def good_demo(run: RunDir) -> dict:
-    CALLS.append("good")
-    img = run.artifact("curve.png")
-    # a 1x1 PNG, so the report embeds a real image
-    img.write_bytes(
-        bytes.fromhex(
-            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-            "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-        )
+def good_claims(run: RunDir, quick: bool) -> ClaimsSection:
+    CALLS.append(f"good quick={quick}")
+    run.artifact("curve.png").write_bytes(PNG)  # a 1x1 PNG, so the report embeds a real image
+    claim = Claim(
+        system="zgood",
+        paper="Doe 2024",
+        claim="A <beats> B",
+        measured="accuracy on the toy task",
+        comparison="A - B",
+        unit="points",
+        values=[4.0, 6.0, 5.0],
+        seeds=[0, 1, 2],
+        claimed=3.0,
     )
-    return {
-        "title": "Good <system>",
-        "summary": "It works.",
-        "tasks": {"qa": {"acc": 0.6, "latency": 2.0}},
-        "baselines": {"qa": {"acc": 0.4, "latency": 4.0}},
-        "higher_is_better": {"acc": True, "latency": False},
-        "images": ["artifacts/curve.png"],
-        "tables": ["| a | b |\n|---|---|\n| 1 | 2 |\n"],
-    }
+    return ClaimsSection(
+        title="Good <system>",
+        summary="It works.",
+        claims=[claim],
+        tables=[
+            Table(rows=[{"seed": 0, "A": 50.0, "B": 46.0}], caption="per seed"),
+            "| a | b |\n|---|---|\n| 1 | 2 |\n",
+        ],
+        images=["artifacts/curve.png"],
+    )
 
 
-def bad_demo(run: RunDir) -> dict:
+def bad_claims(run: RunDir, quick: bool) -> ClaimsSection:
+    CALLS.append("bad")
     raise RuntimeError("demo exploded")
+
+
+def old_demo(run: RunDir) -> dict:
+    CALLS.append("old")
+    return {
+        "title": "Old demo",
+        "summary": "Smoke run.",
+        "tasks": {"qa": {"acc": 0.6}},
+        "baselines": {"qa": {"acc": 0.4}},
+    }
 
 
 @pytest.fixture
@@ -42,44 +63,57 @@ def fake_systems(monkeypatch):
     monkeypatch.setattr(systems, "_targets", dict(systems._targets))
     monkeypatch.setattr(systems, "_meta", dict(systems._meta))
     systems.names()  # load real plugins first so ours are added on top
-    systems.register("zgood", SystemSpec("zgood", "good", cli="x:y", demo=f"{__name__}:good_demo"))
-    systems.register("zbad", SystemSpec("zbad", "bad", cli="x:y", demo=f"{__name__}:bad_demo"))
+    for name, kw in {
+        "zgood": {"claims": f"{__name__}:good_claims"},
+        "zbad": {"claims": f"{__name__}:bad_claims", "paper": "Roe. Bad paper: x. 2020"},
+        "zold": {"demo": f"{__name__}:old_demo"},
+    }.items():
+        systems.register(name, SystemSpec(name, name, cli="x:y", **kw))
     CALLS.clear()
 
 
-def test_tour_writes_report_and_survives_a_failing_demo(tmp_path: Path, fake_systems):
-    res = run_tour(tmp_path / "tour", only=["zgood", "zbad"])
-    assert res["failed"] == ["zbad"]
-    md = Path(res["markdown"]).read_text()
-    html = Path(res["html"]).read_text()
-    assert "demo exploded" in md
-    # acc 0.6 over baseline 0.4 -> 150; latency 2 vs 4 lower-is-better -> 200; mean 175
-    assert "175.00" in md
+def test_tour_claims_table_survives_a_failing_section_and_resumes(tmp_path: Path, fake_systems):
+    res = run_tour(tmp_path / "tour", only=["zgood", "zbad", "zold"], quick=True)
+    assert res.failed == ["zbad"]
+    assert sorted(CALLS) == ["bad", "good quick=True", "old"]
+    verdicts = {c.system: (c.verdict, c.error) for c in res.claims}
+    assert verdicts["zgood"] == ("reproduced", None)
+    assert verdicts["zbad"] == ("not run", "RuntimeError: demo exploded")
+    assert verdicts["zold"][0] == "not run" and "no claims function" in verdicts["zold"][1]
+    bad = next(c for c in res.claims if c.system == "zbad")
+    assert bad.paper == "Roe. Bad paper" and bad.section == "zbad"
+
+    md = res.artifacts["markdown"].read_text()
+    html = res.artifacts["html"].read_text()
+    # the claims table comes first, each row links to its section
+    assert md.index("## Claims") < md.index("## Good")
+    assert "| [zgood](#zgood) | Doe 2024 | A &lt;beats&gt; B |" in md
+    assert "+5.00 [2.52, 7.48]" in md and "0: +4.00, 1: +6.00, 2: +5.00" in md
+    assert "reproduced" in md and "demo exploded" in md
+    assert "Across the toolkit" not in md
+    assert '<a href="#zgood">zgood</a>' in html and '<h2 id="zgood">' in html
     assert "&lt;system&gt;" in html and "<system>" not in html
-    assert "data:image/png;base64," in html
-    assert "| 1 | 2 |" in md
+    assert "data:image/png;base64," in html and "![curve](quick/zgood/artifacts/curve.png)" in md
+    assert "| 1 | 2 |" in md and "per seed" in md
+    assert "| qa | acc | 0.60 | 0.40 |" in md  # the older demo's results table
     manifest = json.loads((tmp_path / "tour" / "manifest.json").read_text())
     assert manifest["status"] == "failed" and manifest["failed"] == ["zbad"]
 
-    # a rerun in the same folder does not redo the finished demo
-    run_tour(tmp_path / "tour", only=["zgood", "zbad"])
-    assert CALLS == ["good"]
+    # a second tour in the same folder reuses finished sections and retries the failed one
+    CALLS.clear()
+    again = run_tour(tmp_path / "tour", only=["zgood", "zbad", "zold"], quick=True)
+    assert CALLS == ["bad"]
+    assert [s["reused"] for s in again.sections] == [False, True, True]  # names sort: zbad first
+    assert "Reused from an earlier tour" in again.artifacts["markdown"].read_text()
+    # a full-size tour in the same folder is a different stage: it runs
+    CALLS.clear()
+    run_tour(tmp_path / "tour", only=["zgood"])
+    assert CALLS == ["good quick=False"]
 
 
 def test_unknown_system_suggests(fake_systems):
     with pytest.raises(UnknownNameError, match="did you mean 'zgood'"):
         run_tour(None, only=["zgoood"])
-
-
-def test_normalised_tree_skips_leaves_without_baseline():
-    tree = normalised_tree(
-        [
-            {"name": "a", "tasks": {"t": {"m": 1.0, "n": 2.0}}, "baselines": {"t": {"m": 0.5}}},
-            {"name": "b", "tasks": {"t": {"m": 1.0}}},
-            {"name": "c", "error": "boom"},
-        ]
-    )
-    assert tree == {"a": {"t": {"m": {"score": 1.0, "baseline": 0.5, "higher_is_better": True}}}}
 
 
 def test_parse_markdown_table():

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -33,17 +33,14 @@ Verdict = Literal["reproduced", "partly", "not reproduced", "not run"]
 VERDICTS: tuple[Verdict, ...] = ("reproduced", "partly", "not reproduced", "not run")
 
 
-def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float] | None:
+def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:
     """Student-t interval of the mean over ``values`` (seeds); None with fewer than two values."""
-    n = len(values)
-    if n < 2:
+    if len(values) < 2:
         return None
-    from scipy import stats
+    from ennead.core.eval.stats import t_interval as _t
 
-    mean = math.fsum(values) / n
-    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return (mean - half, mean + half)
+    iv = _t(list(values), confidence)
+    return (iv.low, iv.high)
 
 
 def decide(
@@ -123,6 +120,17 @@ class Claim(BaseModel):
         return self
 
     @classmethod
+    def from_interval(cls, interval: Any, **fields: Any) -> Claim:
+        """A claim from a :class:`ennead.core.eval.stats.Interval` (estimate, low, high, method)."""
+        data: dict[str, Any] = {"effect": float(interval.estimate)}
+        low, high = float(interval.low), float(interval.high)
+        if math.isfinite(low) and math.isfinite(high):
+            data["interval"] = (low, high)
+        data["interval_method"] = str(getattr(interval, "method", "") or "")
+        data.update(fields)
+        return cls.model_validate(data)
+
+    @classmethod
     def not_run(cls, error: str, **fields: object) -> Claim:
         """A claim whose experiment failed or was skipped; ``fields`` as for the model."""
         data: dict[str, object] = {"paper": "", "claim": "", "measured": "", "comparison": ""}
@@ -168,3 +176,29 @@ class Claim(BaseModel):
             "seconds": self.seconds,
             "error": self.error or "",
         }
+
+
+class Table(BaseModel):
+    """A table of a tour section: rows of plain values, with an optional caption."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows: list[dict[str, Any]]
+    columns: list[str] | None = None
+    caption: str = ""
+
+
+class ClaimsSection(BaseModel):
+    """What a system's ``claims(run, quick)`` returns: its claims and the section that backs them.
+
+    ``images`` are paths relative to the run folder the function was given; ``tables`` are
+    :class:`Table` rows or Markdown pipe tables.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    summary: str = ""
+    claims: list[Claim] = Field(default_factory=list)
+    tables: list[Table | str] = Field(default_factory=list)
+    images: list[str] = Field(default_factory=list)

@@ -20,10 +20,13 @@ class SystemSpec:
     name: str
     summary: str
     cli: str  # "module:attr" of the Typer sub-app; that module must import no torch
-    demo: str | None = None  # "module:attr" of ``demo(run_dir) -> dict`` used by ``ennead tour``
+    demo: str | None = None  # "module:attr" of ``demo(run_dir) -> dict`` (older tour sections)
     extra: str | None = None  # the pip extra that installs its dependencies
     paper: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # "module:attr" of ``claims(run_dir, quick: bool) -> ClaimsSection`` (ennead.core.claims):
+    # the paper's claims measured at the smallest size where they show; the tour prefers it
+    claims: str | None = None
 
 
 systems: Registry[Any] = Registry("system", "ennead.systems")

@@ -1,10 +1,15 @@
-"""``ennead tour``: run every system's demo and write one report (Markdown + HTML).
+"""``ennead tour``: measure each paper's claims and write one report (Markdown + HTML).
 
-Each system's ``demo(run) -> dict`` returns a *section*:
+Each system's spec names ``claims(run, quick) -> ClaimsSection`` (:mod:`ennead.core.claims`): the
+claim experiment at the smallest size where the claim shows (``quick``: smoke sizes for tests).
+The report opens with one row per claim and its verdict, then one section per system with the
+per-seed numbers, tables and plots. Systems with only an older ``demo(run) -> dict`` get a section
+and a "not run" row that says so.
 
-``title``, ``summary`` (markdown), ``tasks`` ({task: {metric: value}}), ``baselines`` (same shape:
-the system's own baseline, used to normalise as 100 x value / baseline), ``higher_is_better``
-({metric: bool}), ``images`` (paths relative to the demo's run folder) and ``tables`` (markdown).
+Resume: every section is a stage of the tour's run folder (``quick-<system>`` or
+``full-<system>``) and gets its own run folder under ``quick/`` or ``full/``, so a second tour in
+the same folder reuses finished sections, and a system's own stages inside an unfinished one. A
+section that raises is reported as "not run" with its error; the others still run.
 
 The foundation section checks the embedded defaults themselves: both assets prepared, SmolLM2
 answering a question, MiniLM retrieving a paraphrase.
@@ -18,7 +23,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
+from ennead.core.claims import Claim, ClaimsSection, slug
 from ennead.core.logging import get_logger
+from ennead.core.results import RunResult
 from ennead.core.runs import RunDir, default_run_path
 
 log = get_logger(__name__)
@@ -98,10 +107,71 @@ def _broken(name: str, exc: Exception) -> Any:
     return demo
 
 
-def run_tour(
-    out: str | Path | None = None, only: Sequence[str] | None = None, foundation: bool = True
+class TourResult(RunResult):
+    """The tour's run folder, report paths, every claim and every section."""
+
+    claims: list[Claim] = Field(default_factory=list)
+    sections: list[dict[str, Any]] = Field(default_factory=list)
+    failed: list[str] = Field(default_factory=list, description="sections that raised")
+    quick: bool = False
+
+
+def _short_paper(paper: str | None) -> str:
+    """'Li et al. RAG-DDR: ... ICLR 2025, arXiv:...' -> 'Li et al. RAG-DDR'."""
+    if not paper:
+        return ""
+    return paper.split(":")[0].strip()
+
+
+def _section_from(
+    name: str, spec: Any, value: Any, sub: RunDir, tour: Path, seconds: float
 ) -> dict[str, Any]:
-    """Run the demos and write ``report.md`` and ``report.html`` into the tour's run folder."""
+    """A JSON-able section from a claims function's ``ClaimsSection`` or an older demo dict."""
+    anchor = slug(name)
+    if isinstance(value, ClaimsSection):
+        sec = value.model_dump(mode="json")
+        sec["kind"] = "claims"
+    elif isinstance(value, list) and all(isinstance(c, Claim) for c in value):
+        sec = {
+            "kind": "claims",
+            "title": name,
+            "claims": [c.model_dump(mode="json") for c in value],
+        }
+    elif isinstance(value, dict):
+        sec = dict(value)
+        sec["kind"] = "demo"
+        sec["claims"] = [
+            Claim.not_run(
+                "this system has no claims function yet; its demo section shows a smoke run",
+                system=name,
+                paper=_short_paper(getattr(spec, "paper", None)),
+            ).model_dump(mode="json")
+        ]
+    else:
+        raise TypeError(
+            f"{name}: the tour function returned {type(value).__name__}; expected a ClaimsSection"
+        )
+    for claim in sec["claims"]:
+        claim["section"] = anchor
+        if claim.get("seconds") is None:
+            claim["seconds"] = round(seconds, 1)
+    sec["seconds"] = round(seconds, 2)
+    sec["images"] = [str((sub.path / img).relative_to(tour)) for img in sec.get("images") or []]
+    return sec
+
+
+def run_tour(
+    out: str | Path | None = None,
+    only: Sequence[str] | None = None,
+    *,
+    quick: bool = False,
+    foundation: bool = True,
+) -> TourResult:
+    """Run each system's claims (or demo) and write ``report.md`` and ``report.html``.
+
+    ``only``: these systems (no foundation section). ``quick``: smoke sizes. Reusing ``out``
+    resumes: finished sections of the same mode are read back, not rerun.
+    """
     from ennead.core.registry import load_target
     from ennead.core.systems import get_system, systems
 
@@ -110,57 +180,87 @@ def run_tour(
         for name in only:
             get_system(name)  # unknown names fail early, with suggestions
         names = [n for n in names if n in set(only)]
-    run = RunDir.create(out or default_run_path("tour"), {"systems": names}, system="tour")
-    sections: list[dict[str, Any]] = []
-    jobs: list[tuple[str, Any]] = []
-    if foundation and not only:
-        jobs.append(("foundation", foundation_demo))
+    mode = "quick" if quick else "full"
+    # No config: runs with other --only / --quick share the folder; stages are keyed by mode.
+    run = RunDir.create(out or default_run_path("tour"), None, system="tour")
+    jobs: list[tuple[str, Any, Any, bool]] = []  # (name, spec, target, is_claims)
     for name in names:
         try:
             spec = get_system(name)
         except Exception as exc:  # a broken plugin is reported as a failed section
-            jobs.append((name, _broken(name, exc)))
+            jobs.append((name, None, _broken(name, exc), False))
             continue
-        if spec.demo:
-            jobs.append((name, spec.demo))
-    for name, demo in jobs:
-        log.info("tour: running %s", name)
-        sub = RunDir.create(run.path / "systems" / name, {"system": name}, system=name)
+        if spec.claims:
+            jobs.append((name, spec, spec.claims, True))
+        elif spec.demo:
+            jobs.append((name, spec, spec.demo, False))
+    if foundation and not only:
+        jobs.append(("foundation", None, foundation_demo, False))
 
-        def stage(folder: Path, demo: Any = demo, sub: RunDir = sub) -> dict[str, Any]:
-            fn = load_target(demo) if isinstance(demo, str) else demo
+    sections: list[dict[str, Any]] = []
+    for name, spec, target, is_claims in jobs:
+        stage_name = f"{mode}-{name}"
+        reused = run.is_done(stage_name)
+        log.info("tour: %s %s", "reusing" if reused else "running", name)
+        sub = RunDir.create(run.path / mode / name, {"system": name, "quick": quick}, system=name)
+
+        def stage(
+            folder: Path,
+            target: Any = target,
+            sub: RunDir = sub,
+            name: str = name,
+            spec: Any = spec,
+            is_claims: bool = is_claims,
+        ) -> dict[str, Any]:
+            fn = load_target(target) if isinstance(target, str) else target
             t0 = time.perf_counter()
-            result = dict(fn(sub))
-            result["seconds"] = round(time.perf_counter() - t0, 2)
-            result["images"] = [
-                str((sub.path / img).relative_to(run.path)) for img in result.get("images", [])
-            ]
-            return result
+            value = fn(sub, quick) if is_claims else fn(sub)
+            return _section_from(name, spec, value, sub, run.path, time.perf_counter() - t0)
 
         try:
-            section = dict(run.run_stage(f"demo-{name}", stage))
+            section = dict(run.run_stage(stage_name, stage))
             sub.finish()
-        except Exception as exc:  # one failing demo must not hide the others; it is reported
+        except Exception as exc:  # one failing section must not hide the others; it is reported
             log.error("tour: %s failed: %s", name, exc)
+            error = f"{type(exc).__name__}: {exc}"
             section = {
+                "kind": "error",
                 "title": name,
-                "error": f"{type(exc).__name__}: {exc}",
+                "error": error,
                 "traceback": traceback.format_exc(),
+                "claims": [
+                    Claim.not_run(
+                        error,
+                        system=name,
+                        paper=_short_paper(getattr(spec, "paper", None)),
+                        section=slug(name),
+                    ).model_dump(mode="json")
+                ]
+                if name != "foundation"
+                else [],
             }
             sub.finish(status="failed")
+        if name == "foundation":
+            section["claims"] = []
         section["name"] = name
+        section["reused"] = reused
         sections.append(section)
+
     from ennead.core.io import atomic_write_json
     from ennead.core.tour_report import build_report
 
-    md, html = build_report(sections, run.path).write(run.path, "report")
+    claims = [Claim.model_validate(c) for s in sections for c in s.get("claims") or []]
+    md, html = build_report(sections, run.path, quick=quick).write(run.path, "report")
     atomic_write_json(run.path / "sections.json", sections)
     failed = [s["name"] for s in sections if s.get("error")]
-    run.finish(status="failed" if failed else "finished", failed=failed)
-    return {
-        "run": str(run.path),
-        "markdown": str(md),
-        "html": str(html),
-        "failed": failed,
-        "sections": sections,
-    }
+    verdicts = {v: sum(c.verdict == v for c in claims) for v in ("reproduced", "partly")}
+    run.finish(status="failed" if failed else "finished", failed=failed, mode=mode)
+    return TourResult(
+        run_dir=run.path,
+        metrics={"claims": float(len(claims)), **{k: float(v) for k, v in verdicts.items()}},
+        artifacts={"markdown": md, "html": html, "sections": run.path / "sections.json"},
+        claims=claims,
+        sections=sections,
+        failed=failed,
+        quick=quick,
+    )

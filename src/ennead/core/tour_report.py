@@ -1,12 +1,48 @@
-"""Render the tour's sections into one Markdown and one HTML report (via core.eval.report)."""
+"""Render the tour's sections into one Markdown and one HTML report (via core.eval.report).
+
+The report opens with the claims table (one row per paper claim, its verdict and a link to the
+section that backs it), then one section per system: its claims with every seed, its tables and
+its plots.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from ennead.core.eval.aggregate import aggregate, tree_from_scores
-from ennead.core.eval.report import Report
+from ennead.core.claims import VERDICTS, Claim, slug
+from ennead.core.eval.report import Link, Report
+
+CLAIM_COLUMNS = [
+    "system",
+    "paper",
+    "claim",
+    "measured here",
+    "comparison",
+    "effect [95% CI]",
+    "needs",
+    "verdict",
+    "per seed",
+    "seconds",
+]
+DETAIL_COLUMNS = [
+    "claim",
+    "comparison",
+    "effect [95% CI]",
+    "interval",
+    "per seed",
+    "needs",
+    "verdict",
+    "paper's number",
+    "note",
+]
+VERDICT_RULE = (
+    "Verdicts: reproduced = the mean effect meets the size the claim needs here and the 95% "
+    "interval's lower bound clears the bar; partly = right direction but smaller than claimed, or "
+    "the interval crosses the bar; not reproduced = wrong direction, or the interval rules out the "
+    "claimed size without clearing the bar; not run = the experiment failed or does not exist yet "
+    "(the error says which). Sizes and bars were fixed before the runs."
+)
 
 
 def parse_markdown_table(text: str) -> list[dict[str, str]] | None:
@@ -21,96 +57,109 @@ def parse_markdown_table(text: str) -> list[dict[str, str]] | None:
     return [dict(zip(header, row)) for row in body]
 
 
-def normalised_tree(sections: list[dict[str, Any]]) -> dict[str, Any]:
-    """toolkit -> system -> task -> metric, only leaves that have the system's own baseline."""
-    tree: dict[str, Any] = {}
-    for sec in sections:
-        if sec.get("error"):
-            continue
-        hib = sec.get("higher_is_better") or {}
-        base = sec.get("baselines") or {}
-        tasks: dict[str, Any] = {}
-        for task, metrics in (sec.get("tasks") or {}).items():
-            leaves = {}
-            for metric, value in metrics.items():
-                b = (base.get(task) or {}).get(metric)
-                if b is None or not b:
-                    continue
-                leaves[metric] = {
-                    "score": float(value),
-                    "baseline": float(b),
-                    "higher_is_better": bool(hib.get(metric, True)),
-                }
-            if leaves:
-                tasks[task] = leaves
-        if tasks:
-            tree[sec["name"]] = tasks
-    return tree
+def section_claims(sections: list[dict[str, Any]]) -> list[Claim]:
+    return [Claim.model_validate(c) for s in sections for c in s.get("claims") or []]
 
 
-def build_report(sections: list[dict[str, Any]], run_path: Path) -> Report:
-    ok = [s for s in sections if not s.get("error")]
+def claims_rows(claims: list[Claim]) -> list[dict[str, Any]]:
+    """Rows of the claims table; the system cell links to its section."""
+    rows = []
+    for c in claims:
+        row = c.row()
+        row["system"] = Link(c.system, f"#{c.section or slug(c.system)}")
+        rows.append(row)
+    return rows
+
+
+def _detail_rows(claims: list[Claim]) -> list[dict[str, Any]]:
+    rows = []
+    for c in claims:
+        row = c.row()
+        row["interval"] = c.interval_method
+        row["paper's number"] = c.paper_value
+        row["note"] = c.note or c.error or ""
+        rows.append(row)
+    return rows
+
+
+def _counts(claims: list[Claim]) -> str:
+    parts = [f"{sum(c.verdict == v for c in claims)} {v}" for v in VERDICTS]
+    return ", ".join(parts)
+
+
+def build_report(sections: list[dict[str, Any]], run_path: Path, quick: bool = False) -> Report:
+    claims = section_claims(sections)
     failed = [s for s in sections if s.get("error")]
-    report = Report(
-        "ennead tour",
-        f"{len(ok)} section(s) ran, {len(failed)} failed. Each system's demo runs on its tiny or "
-        "embedded configuration.",
+    seconds = sum(float(s.get("seconds") or 0) for s in sections if not s.get("reused"))
+    size = (
+        "quick (smoke sizes: the verdicts are not meaningful)"
+        if quick
+        else "claim sizes (the CI-gate configurations)"
     )
-    nested = normalised_tree(sections)
-    report.heading("Across the toolkit")
-    if nested:
-        root, scores = tree_from_scores(nested, name="ennead")
-        result = aggregate(root, scores, rule="mean", missing="skip")
-        report.paragraph(
-            "Each score is normalised by that system's own baseline (100 = baseline; for "
-            "lower-is-better metrics 100 x baseline / value) and averaged system -> task -> metric."
-        )
-        report.aggregation(result, caption="normalised scores")
+    report = Report(
+        "ennead tour: what each paper claims, measured here",
+        f"{len(claims)} claim(s): {_counts(claims)}. {len(sections)} section(s), "
+        f"{len(failed)} failed; sizes: {size}; {seconds:.0f} s of new work in this tour.",
+    )
+    report.heading("Claims", anchor="claims")
+    report.paragraph(VERDICT_RULE)
+    if claims:
+        columns = list(CLAIM_COLUMNS)
+        if any(c.error for c in claims):
+            columns.append("error")
+        report.table(claims_rows(claims), columns=columns, caption="paper claims")
     else:
-        report.paragraph("No system with a baseline ran yet; raw results are below.")
-    summary_rows = [
-        {
-            "section": s["name"],
-            "title": s.get("title", s["name"]),
-            "status": "failed" if s.get("error") else "ok",
-            "seconds": s.get("seconds"),
-        }
-        for s in sections
-    ]
-    report.table(summary_rows, caption="sections")
+        report.paragraph("No system reported a claim.")
     for sec in sections:
-        report.heading(sec.get("title") or sec["name"])
+        report.heading(sec.get("title") or sec["name"], anchor=slug(sec["name"]))
+        if sec.get("reused"):
+            report.paragraph(
+                "Reused from an earlier tour in this run folder (delete "
+                f"stages/{'quick' if quick else 'full'}-{sec['name']} to rerun it)."
+            )
         if sec.get("error"):
-            report.paragraph(f"FAILED: {sec['error']}")
+            report.paragraph(f"NOT RUN: {sec['error']}")
             report.code(sec.get("traceback", ""))
             continue
         if sec.get("summary"):
             report.paragraph(sec["summary"])
-        base = sec.get("baselines") or {}
-        rows = []
-        for task, metrics in (sec.get("tasks") or {}).items():
-            for metric, value in metrics.items():
-                rows.append(
-                    {
-                        "task": task,
-                        "metric": metric,
-                        "value": value,
-                        "baseline": (base.get(task) or {}).get(metric),
-                    }
-                )
-        if rows:
-            report.table(rows, columns=["task", "metric", "value", "baseline"], caption="results")
-        for text in sec.get("tables") or []:
-            parsed = parse_markdown_table(text)
+        own = [Claim.model_validate(c) for c in sec.get("claims") or []]
+        if own and sec.get("kind") == "claims":
+            report.table(_detail_rows(own), columns=DETAIL_COLUMNS, caption="claims, every seed")
+        _demo_results(report, sec)
+        for table in sec.get("tables") or []:
+            if isinstance(table, dict):
+                report.table(table["rows"], table.get("columns"), table.get("caption") or None)
+                continue
+            parsed = parse_markdown_table(table)
             if parsed:
                 report.table(parsed)
             else:
-                report.code(text)
+                report.code(table)
         for img in sec.get("images") or []:
             path = run_path / img
             if path.is_file():
                 report.image(path, caption=Path(img).stem, link=img)
+        if sec.get("seconds") is not None:
+            report.paragraph(f"Wall time: {float(sec['seconds']):.1f} s.")
     return report
+
+
+def _demo_results(report: Report, sec: dict[str, Any]) -> None:
+    """An older demo section's ``tasks`` against its ``baselines``."""
+    base = sec.get("baselines") or {}
+    rows = [
+        {
+            "task": task,
+            "metric": metric,
+            "value": value,
+            "baseline": (base.get(task) or {}).get(metric),
+        }
+        for task, metrics in (sec.get("tasks") or {}).items()
+        for metric, value in metrics.items()
+    ]
+    if rows:
+        report.table(rows, columns=["task", "metric", "value", "baseline"], caption="results")
 
 
 def render_markdown(sections: list[dict[str, Any]], run_path: Path) -> str:

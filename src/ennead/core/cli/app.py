@@ -129,15 +129,22 @@ def tour(
         Path | None, typer.Option("--out", "-o", help="Run folder (default runs/tour-<time>).")
     ] = None,
     systems: Annotated[
-        list[str] | None, typer.Option("--system", "-s", help="Only these systems.")
+        list[str] | None,
+        typer.Option("--only", "--system", "-s", help="Only this system (repeat for more)."),
     ] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Smoke sizes (seconds; verdicts not meaningful).")
+    ] = False,
 ) -> None:
-    """Run every system's demo on its tiny/embedded config and write one report (md + html)."""
+    """Measure each paper's claims and write one report (md + html) that opens with the claims
+    table. Rerun with the same --out to reuse finished sections."""
     from ennead.core.tour import run_tour
 
-    result = run_tour(out, only=systems)
-    print(f"report: {result['markdown']}")
-    print(f"html:   {result['html']}")
+    result = run_tour(out, only=systems, quick=quick)
+    for claim in result.claims:
+        print(f"{claim.system:10s} {claim.verdict:15s} {claim.interval_text():24s} {claim.claim}")
+    print(f"report: {result.artifacts['markdown']}")
+    print(f"html:   {result.artifacts['html']}")
 
 
 def _mount_systems() -> None:
