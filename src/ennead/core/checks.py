@@ -97,5 +97,11 @@ def check_inputs(
                 CheckIssue(path=exc.path or str(path), line=exc.line, message=exc.message)
             )
         except EnneadError as exc:
-            result.issues.append(CheckIssue(path=str(path), message=str(exc)))
+            result.issues.append(CheckIssue(path=str(path), message=strip_place(str(exc), path)))
     return result
+
+
+def strip_place(message: str, path: str | Path) -> str:
+    """``message`` without a leading ``<path>: `` (the issue names the path already)."""
+    prefix = f"{path}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message

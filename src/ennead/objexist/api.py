@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from ennead.core.errors import ConfigError, StageError, UnknownNameError
 from ennead.core.logging import get_logger
+from ennead.core.results import CheckResult
 from ennead.core.runs import RunDir, default_run_path
 from ennead.objexist.config import ObjExistConfig
 
@@ -264,6 +265,47 @@ class ObjExist:
             accuracy=float(ep.correct.mean()),
             moves=float(ep.moves.mean()),
         )
+
+    def check(self, paths: list[Path] | list[str]) -> CheckResult:
+        """Validate config YAML files (objexist's inputs: scenes are simulated) without running."""
+        from ennead.core.checks import check_inputs
+        from ennead.core.config import load_config
+
+        return check_inputs(
+            paths,
+            lambda p: load_config(ObjExistConfig, p, package="ennead.objexist"),
+            "config file",
+        )
+
+    def report(self, run_dir: str | Path) -> Path:
+        """(Re)write ``report.md`` and ``report.html`` of a trained run (results and pictures)."""
+        import json
+
+        from ennead.core.eval.report import Report
+        from ennead.core.io import atomic_write_text
+
+        run = Path(run_dir)
+        path = run / "results.json"
+        if not path.is_file():
+            raise StageError(f"{run} has no results.json; run `ennead objexist train` first")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = [
+            {
+                "policy": policy,
+                "scenes": split,
+                "accuracy": cell["accuracy"],
+                "moves": cell["moves"],
+            }
+            for policy, splits in data["results"].items()
+            for split, cell in splits.items()
+        ]
+        rep = Report("ObjExist run", str(run)).table(rows, caption="test scenes")
+        rep.paragraph("acceptance: " + json.dumps(data.get("acceptance", {})))
+        for img in [run / "learning_curves.png", *sorted(run.glob("episodes/*.png"))]:
+            if img.is_file():
+                rep.image(img, link=str(img.relative_to(run)))
+        atomic_write_text(run / "report.md", rep.to_markdown())
+        return atomic_write_text(run / "report.html", rep.to_html())
 
 
 def tour_demo(run: RunDir) -> dict[str, Any]:

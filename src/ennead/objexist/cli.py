@@ -1,31 +1,38 @@
-"""``ennead objexist train | evaluate | render | demo | config``."""
+"""``ennead objexist demo | train | evaluate | report | render | check | config``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(
-    help="ObjExist: robotic object existence prediction with occlusion reasoning.",
-    no_args_is_help=True,
+from ennead.core.cli.common import (
+    ConfigArg,
+    JsonOpt,
+    SetOpt,
+    check_config,
+    dir_arg,
+    dir_opt,
+    emit,
+    finish_check,
+    load_system_config,
+    out_opt,
+    system_app,
 )
-ConfigArg = Annotated[
-    str | None, typer.Argument(help="Preset (tiny, tiny_rgb, default, paper) or a YAML file.")
+
+app = system_app("ObjExist: robotic object existence prediction with occlusion reasoning.")
+RunOpt = Annotated[
+    Path | None,
+    out_opt("--run-dir", "--run", "-r", help="Run folder (rerun it to resume)."),
 ]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override: key.sub=value.")]
-RunOpt = Annotated[Path | None, typer.Option("--run", "-r", help="Run folder.")]
 
 
-def _config(config: str | None, overrides: list[str] | None):  # type: ignore[no-untyped-def]
-    from ennead.core.config import load_config
+def _config(config: str | None, overrides: list[str] | None) -> Any:
     from ennead.objexist.config import ObjExistConfig
 
-    return load_config(
-        ObjExistConfig, config or "default", overrides or (), package="ennead.objexist"
-    )
+    return load_system_config(ObjExistConfig, config, overrides, package="ennead.objexist")
 
 
 def _print_results(table: str, gate: dict) -> None:  # type: ignore[type-arg]
@@ -42,36 +49,74 @@ def config(config: ConfigArg = None, overrides: SetOpt = None) -> None:
     print(_config(config, overrides).to_yaml(), end="")
 
 
-@app.command()
-def train(config: ConfigArg = None, overrides: SetOpt = None, run: RunOpt = None) -> None:
-    """Train the agent (curriculum) and the baselines, then evaluate; resumes an existing --run."""
-    from ennead.objexist.api import ObjExist
-
-    res = ObjExist(_config(config, overrides)).train(run)
+def _show_train(res: Any) -> None:
     _print_results(res.table, res.acceptance)
     print("train seconds: " + json.dumps(res.train_seconds))
     print(f"run: {res.run_dir}")
 
 
 @app.command()
+def train(
+    config: ConfigArg = None, overrides: SetOpt = None, run: RunOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Train the agent (curriculum) and the baselines, then evaluate; resumes an existing --run."""
+    from ennead.objexist.api import ObjExist
+
+    emit(ObjExist(_config(config, overrides)).train(run), as_json, _show_train)
+
+
+@app.command()
 def evaluate(
-    run: Annotated[Path, typer.Option("--run", "-r", help="A trained run folder.")],
+    run: Annotated[Path, dir_opt("--run-dir", "--run", "-r", help="A trained run folder.")],
     config: ConfigArg = None,
     overrides: SetOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Score a trained run's models on test scenes (accuracy, moves, per cell, held-out pairs)."""
     from ennead.objexist.api import ObjExist
 
     res = ObjExist(_config(config, overrides)).evaluate(run)
-    _print_results(res.table, res.acceptance)
+    emit(res, as_json, lambda r: _print_results(r.table, r.acceptance))
+
+
+@app.command()
+def report(run: Annotated[Path, dir_arg("A trained run folder.")]) -> None:
+    """(Re)write the report (Markdown + HTML with pictures) of a trained run folder."""
+    from ennead.objexist.api import ObjExist
+
+    print(f"report: {ObjExist().report(run)}")
+
+
+@app.command()
+def check(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Config YAML files to validate.", metavar="[FILES]..."),
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="Preset or YAML file to check too.")
+    ] = None,
+    overrides: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate config files (objexist's inputs); print each problem as file:line; run nothing."""
+    from ennead.objexist.api import ObjExist
+    from ennead.objexist.config import ObjExistConfig
+
+    cfg, issues = check_config(ObjExistConfig, config, overrides, package="ennead.objexist")
+    result = ObjExist(cfg).check(files or [])  # the files are checked even if the config is not
+    result.issues[:0] = issues
+    finish_check(result, as_json)
 
 
 @app.command()
 def render(
     config: ConfigArg = None,
     overrides: SetOpt = None,
-    run: RunOpt = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("objexist-img"),
+    run: Annotated[
+        Path | None, dir_opt("--run-dir", "--run", "-r", help="A trained run folder.")
+    ] = None,
+    out: Annotated[Path, out_opt("--out", "-o", help="Output folder.")] = Path("objexist-img"),
     policy: Annotated[str, typer.Option(help="learned, exhaustive, passive, random, oracle")] = (
         "oracle"
     ),
@@ -95,7 +140,7 @@ def render(
 
 @app.command()
 def demo(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder.")] = None,
+    out: Annotated[Path | None, out_opt("--run-dir", "--out", "-o", help="Run folder.")] = None,
 ) -> None:
     """The tour demo: a one-minute training run with baselines and pictures."""
     from ennead.core.runs import RunDir, default_run_path

@@ -82,9 +82,9 @@ def score(
 def _show_score(res: Any) -> None:
     print(f"SQE {res.sqe:.4f}  n={res.n} L={res.L:.1f} fp={res.fp} dif={res.dif} sim={res.sim}")
     for t in res.suspects:
-        print(f"  track {t['id']}: " + "; ".join(t["reasons"]))
+        print(f"  track {t.id}: " + "; ".join(t.reasons))
     for p in res.pairs:
-        print(f"  tracks {p['a']} & {p['b']}: {p['reason']}")
+        print(f"  tracks {p.a} & {p.b}: {p.reason}")
 
 
 def _show_optimize(res: Any) -> None:
@@ -161,12 +161,11 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate tracker outputs and the config; print each problem as file:line; run nothing."""
-    from ennead.core.results import CheckResult
     from ennead.sqe.api import SQE
     from ennead.sqe.config import SQEConfig
 
     cfg, issues = check_config(SQEConfig, config, overrides, package="ennead.sqe", default=None)
-    result = SQE(cfg).check(tracks or []) if cfg is not None else CheckResult()
+    result = SQE(cfg).check(tracks or [])  # the files are checked even if the config is not
     result.issues[:0] = issues
     finish_check(result, as_json)
 
@@ -188,3 +187,22 @@ def demo(out: RunDirOpt = None) -> None:
 def show_config(config: ConfigArg = None, overrides: SetOpt = None) -> None:
     """Print the resolved config as YAML."""
     print(_sqe(config, overrides).config.to_yaml(), end="")
+
+
+@app.command("tune-study")
+def tune_study(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    out: RunDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per-sequence SQE tuning vs default, leave-one-out global and GT-best (with ablations)."""
+    emit(_sqe(config, overrides).tune_study(out), as_json, _show_study)
+
+
+def _show_study(res: Any) -> None:
+    from ennead.sqe.study import study_table
+
+    for row in study_table(res):
+        print("  ".join(f"{k}={v}" for k, v in row.items()))
+    print(f"run: {res.run_dir}\nreport: {res.artifacts.get('report')}")

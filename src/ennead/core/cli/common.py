@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from ennead.core.checks import input_dir, input_file
+from ennead.core.checks import input_dir, input_file, strip_place
 from ennead.core.errors import DataError, EnneadError
 
 C = TypeVar("C")
@@ -144,7 +144,8 @@ def check_config(
     except DataError as exc:
         return None, [CheckIssue(path=exc.path or str(config), line=exc.line, message=exc.message)]
     except EnneadError as exc:
-        return None, [CheckIssue(path=str(config or default), message=str(exc))]
+        where = str(config or default)
+        return None, [CheckIssue(path=where, message=strip_place(str(exc), where))]
 
 
 # -- output ------------------------------------------------------------------------------------
