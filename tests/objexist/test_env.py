@@ -48,6 +48,28 @@ def test_rewards_and_answers():
         assert r == pytest.approx(-1 + 1 / 4)
 
 
+def test_one_reward_function_serves_env_vector_env_and_training():
+    import numpy as np
+
+    from ennead.objexist.env import ObjExistVecEnv, answer_reward
+    from ennead.objexist.rollout import rollout
+
+    assert answer_reward(True, 0) == 1.5 and answer_reward(False, 5) == pytest.approx(-1 + 1 / 7)
+    assert answer_reward(np.array([True, False]), np.array([1, 2])).tolist() == [
+        pytest.approx(1 + 1 / 3),
+        pytest.approx(-1 + 1 / 4),
+    ]
+    venv = ObjExistVecEnv(4, level="one_object", resolution=32, supersample=2)
+    _, infos = venv.reset(seed=0)
+    _, r, *_ = venv.step(np.where(infos["label"], 3, 2))  # every answer right, no move
+    assert r.tolist() == [1.5] * 4
+    venv.close()
+    env = ObjExistEnv(level="one_object", resolution=32, supersample=2)
+    scenes = env.sim.sampler.sample(8, "one_object", np.random.default_rng(0))
+    ep = rollout(None, env.sim, scenes, "oracle")
+    assert np.allclose(ep.reward, answer_reward(ep.correct, ep.moves))
+
+
 def test_move_budget_truncates_and_views_wrap():
     env = ObjExistEnv(level="mixed", resolution=32, supersample=2, max_moves=6)
     env.reset(seed=0)

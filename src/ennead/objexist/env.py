@@ -31,6 +31,15 @@ from gymnasium.vector.utils import batch_space  # noqa: E402
 ENV_ID = "ennead/ObjExist-v0"
 LEFT, RIGHT, ANSWER_NO, ANSWER_YES = 0, 1, 2, 3
 ACTION_NAMES = ("left", "right", "no", "yes")
+TRUNCATED_REWARD = -1.0  # a move with the budget spent: the episode ends without an answer
+
+
+def answer_reward(correct: Any, moves: Any) -> Any:
+    """The paper's reward on answering: +1 right / -1 wrong, plus 1 / (moves + 2) for latency.
+
+    The one definition used by both environments and by training; works on scalars and arrays.
+    """
+    return np.where(correct, 1.0, -1.0) + 1.0 / (np.asarray(moves) + 2)
 
 
 class Tabletop:
@@ -195,7 +204,7 @@ class ObjExistEnv(gym.Env[dict[str, Any], int]):
         scene = self.scene
         if a in (ANSWER_NO, ANSWER_YES):
             correct = (a == ANSWER_YES) == bool(scene.label[0])
-            reward = (1.0 if correct else -1.0) + 1.0 / (self._moves + 2)
+            reward = float(answer_reward(correct, self._moves))
             self._done = True
             info = self._info()
             info.update(answer=bool(a == ANSWER_YES), correct=correct)
@@ -204,7 +213,7 @@ class ObjExistEnv(gym.Env[dict[str, Any], int]):
             self._done = True
             info = self._info()
             info.update(answer=None, correct=False)
-            return self._obs(), -1.0, False, True, info
+            return self._obs(), TRUNCATED_REWARD, False, True, info
         self._view += -1 if a == LEFT else 1
         self._moves += 1
         self._frame = self.sim.render(scene, np.array([self._view]))
@@ -320,9 +329,9 @@ class ObjExistVecEnv(VectorEnv):  # type: ignore[type-arg]
         move &= ~over
         label = self._scenes.label
         correct = (acts == ANSWER_YES) == label
-        reward[answer] = np.where(correct, 1.0, -1.0)[answer] + 1.0 / (self._moves[answer] + 2)
+        reward[answer] = answer_reward(correct[answer], self._moves[answer])
         term[answer] = True
-        reward[over] = -1.0
+        reward[over] = TRUNCATED_REWARD
         trunc[over] = True
         self._views[move] += np.where(acts[move] == LEFT, -1, 1)
         self._moves[move] += 1

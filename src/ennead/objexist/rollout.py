@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from ennead.core.errors import UnknownNameError
-from ennead.objexist.env import Tabletop
+from ennead.objexist.env import Tabletop, answer_reward
 from ennead.objexist.model import MOVE_LEFT, MOVE_RIGHT, STOP, ObjExistNet, images_to_tensor
 from ennead.objexist.scenes import Scenes
 
@@ -153,7 +153,7 @@ def rollout(
     else:
         answer = logits_out.detach().argmax(1).numpy().astype(bool)
     correct = answer == scenes.label
-    reward = np.where(correct, 1.0, -1.0) + 1.0 / (moves + 2)
+    reward = answer_reward(correct, moves)
     return Episodes(
         answer_logits=logits_out,
         logp=torch.stack(logp),
