@@ -7,11 +7,13 @@ preds = DDR(DDRConfig()).predict([{"question": "...", "passages": ["..."]}])
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ennead.core.errors import DataError
+from ennead.core.results import CheckResult
 from ennead.core.runs import RunDir
 from ennead.ddr.config import DDRConfig
 from ennead.ddr.data import QARecord, as_records
@@ -74,3 +76,33 @@ class DDR:
             self.config, trainer.gen_lm_, trainer.kr_lm_, build_retriever(self.config)
         )
         return summary
+
+    def check(self, paths: list[Path] | list[str]) -> CheckResult:
+        """Validate question files (JSONL) without running anything."""
+        from ennead.core.checks import check_inputs
+        from ennead.ddr.data import load_records
+
+        return check_inputs(paths, lambda p: load_records(p, need_answers=False), "question file")
+
+    def report(self, run_dir: str | Path) -> Path:
+        """(Re)write ``report.md`` and ``report.html`` of a run folder (its summary and plots)."""
+        import json
+
+        from ennead.core.errors import StageError
+        from ennead.core.eval.report import Report
+        from ennead.core.io import atomic_write_text
+
+        run = Path(run_dir)
+        manifest = run / "manifest.json"
+        if not manifest.is_file():
+            raise StageError(f"{run} is not a run folder (no manifest.json)")
+        summary = json.loads(manifest.read_text(encoding="utf-8")).get("summary") or {}
+        rep = Report("DDR run", str(run))
+        if summary and all(isinstance(v, dict) for v in summary.values()):
+            rep.table([{"method": k, **v} for k, v in summary.items()])
+        elif summary:
+            rep.table([{"key": k, "value": json.dumps(v)} for k, v in summary.items()])
+        for img in sorted(run.glob("*.png")):
+            rep.image(img, link=img.name)
+        atomic_write_text(run / "report.md", rep.to_markdown())
+        return atomic_write_text(run / "report.html", rep.to_html())

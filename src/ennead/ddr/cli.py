@@ -1,28 +1,37 @@
-"""``ennead ddr predict | config | train | evaluate | demo | wordnet``."""
+"""``ennead ddr demo | train | evaluate | report | predict | check | config | wordnet``."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(
-    help="DDR: RAG trained end to end with Differentiable Data Rewards.", no_args_is_help=True
+from ennead.core.cli.common import (
+    ConfigArg,
+    JsonOpt,
+    RunDirOpt,
+    SetOpt,
+    check_config,
+    dir_arg,
+    dir_opt,
+    file_opt,
+    finish_check,
+    load_system_config,
+    out_opt,
+    result_json,
+    system_app,
 )
-ConfigArg = Annotated[
-    str | None, typer.Argument(help="Preset (tiny, default, paper) or a YAML file.")
-]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override: key.sub=value.")]
+
+app = system_app("DDR: RAG trained end to end with Differentiable Data Rewards.")
 
 
-def _config(config: str | None, overrides: list[str] | None):  # type: ignore[no-untyped-def]
-    from ennead.core.config import load_config
+def _config(config: str | None, overrides: list[str] | None) -> Any:
     from ennead.ddr.config import DDRConfig
 
-    return load_config(DDRConfig, config or "default", overrides or (), package="ennead.ddr")
+    return load_system_config(DDRConfig, config, overrides, package="ennead.ddr")
 
 
 @app.command()
@@ -36,10 +45,10 @@ def predict(
     config: ConfigArg = None,
     overrides: SetOpt = None,
     input: Annotated[
-        Path | None, typer.Option("--input", "-i", help="JSONL questions (default: stdin)")
+        Path | None, file_opt("--input", "-i", help="JSONL questions (default: stdin)")
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="JSONL predictions (default: stdout)")
+        Path | None, out_opt("--output", "-o", help="JSONL predictions (default: stdout)")
     ] = None,
 ) -> None:
     """Answer questions (JSONL: question, optional answers and passages) with the pipeline."""
@@ -81,13 +90,13 @@ def train(
     config: ConfigArg = None,
     overrides: SetOpt = None,
     data: Annotated[
-        Path | None, typer.Option("--data", "-d", help="training JSONL (default: train.data)")
+        Path | None, file_opt("--data", "-d", help="training JSONL (default: train.data)")
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="run folder (rerun it to resume)")
-    ] = None,
+    out: RunDirOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run the DDR stages (Gen rollouts -> pairs -> DPO, then KR); resumable."""
+    from ennead.core.checks import input_file
     from ennead.core.errors import ConfigError
     from ennead.core.runs import RunDir, default_run_path
     from ennead.ddr.api import DDR
@@ -97,21 +106,24 @@ def train(
     path = data or (Path(cfg.train.data) if cfg.train.data else None)
     if path is None:
         raise ConfigError("no training data: pass --data FILE or set train.data")
-    records = load_records(path, data_type=cfg.data_type)
+    records = load_records(input_file(path, "training data"), data_type=cfg.data_type)
     run = RunDir.create(out or default_run_path("ddr"), cfg, seed=cfg.seed, system="ddr")
     summary = DDR(cfg).train(records, run)
-    run.finish(summary=summary)
-    print(json.dumps(summary, indent=2, default=str))
-    print(f"run folder: {run.path}", file=sys.stderr)
+    text = result_json(summary)  # a typed result or, from older facades, a dict
+    run.finish(summary=json.loads(text))
+    print(text)
+    if not as_json:
+        print(f"run folder: {run.path}", file=sys.stderr)
 
 
 @app.command()
 def evaluate(
     config: ConfigArg = None,
     overrides: SetOpt = None,
-    data: Annotated[Path, typer.Option("--data", "-d", help="test JSONL with answers")] = Path(
+    data: Annotated[Path, file_opt("--data", "-d", help="test JSONL with answers")] = Path(
         "test.jsonl"
     ),
+    as_json: JsonOpt = False,
 ) -> None:
     """Score the pipeline on questions with gold answers (per scenario when given)."""
     from ennead.ddr.api import DDR
@@ -119,16 +131,14 @@ def evaluate(
 
     cfg = _config(config, overrides)
     res = DDR(cfg).evaluate(load_records(data, data_type=cfg.data_type))
-    print(json.dumps(res.model_dump(), indent=2))
+    print(result_json(res))  # JSON either way: the result is a small table of scores
 
 
 @app.command()
 def demo(
     config: ConfigArg = None,
     overrides: SetOpt = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="run folder (rerun it to resume)")
-    ] = None,
+    out: RunDirOpt = None,
 ) -> None:
     """Synthetic world: vanilla / SFT / DDR-Gen / DDR-all per scenario; table + reward PNG."""
     from rich.console import Console
@@ -158,9 +168,7 @@ def demo(
 def wordnet(
     config: ConfigArg = None,
     overrides: SetOpt = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="run folder (rerun it to resume)")
-    ] = None,
+    out: RunDirOpt = None,
     train_questions: Annotated[
         int | None, typer.Option(help="DDR training questions (= --set wordnet.train_questions)")
     ] = None,
@@ -175,8 +183,9 @@ def wordnet(
     ] = None,
     wordnet_dir: Annotated[
         Path | None,
-        typer.Option(
-            help="WordNet data folder (wordnet.root; Debian: apt-get install wordnet-base)"
+        dir_opt(
+            "--wordnet-dir",
+            help="WordNet data folder (wordnet.root; Debian: apt-get install wordnet-base)",
         ),
     ] = None,
     threads: Annotated[int | None, typer.Option(help="torch threads")] = None,
@@ -213,3 +222,33 @@ def wordnet(
         "seconds per stage: " + ", ".join(f"{k} {v:.0f}" for k, v in res["times"].items())
     )
     console.print(f"table: {run.path / 'table.md'}  results: {run.path / 'results.json'}")
+
+
+@app.command()
+def report(run: Annotated[Path, dir_arg("A train/demo/wordnet run folder.")]) -> None:
+    """(Re)write the report (Markdown + HTML with plots) of a run folder."""
+    from ennead.ddr.api import DDR
+
+    print(f"report: {DDR().report(run)}")
+
+
+@app.command()
+def check(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Question files (JSONL) to validate.", metavar="[FILES]..."),
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="Preset or YAML file to check too.")
+    ] = None,
+    overrides: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate question files and the config; print each problem as file:line; run nothing."""
+    from ennead.ddr.api import DDR
+    from ennead.ddr.config import DDRConfig
+
+    cfg, issues = check_config(DDRConfig, config, overrides, package="ennead.ddr")
+    result = DDR(cfg).check(files or [])  # the files are checked even if the config is not
+    result.issues[:0] = issues
+    finish_check(result, as_json)
