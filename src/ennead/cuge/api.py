@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from ennead.core.errors import DataError
 from ennead.core.io import atomic_write_json, atomic_write_text
 from ennead.core.logging import get_logger
+from ennead.core.results import CheckResult
 from ennead.core.runs import RunDir
 from ennead.cuge.benchmark import Benchmark, load_baseline_file, load_benchmark
 from ennead.cuge.boards import Board, BoardSpec, Entry, build_board
@@ -242,6 +243,12 @@ class CUGE:
         from ennead.cuge.service import serve
 
         serve(self.config)
+
+    def check(self, paths: list[Path] | list[str]) -> CheckResult:
+        """Validate submission files against the benchmark and test ids, without ranking them."""
+        from ennead.core.checks import check_inputs
+
+        return check_inputs(paths, self.score_file, "submission")
 
 
 def _limited(gold: dict[str, list[dict[str, Any]]], data: bytes) -> dict[str, list[dict[str, Any]]]:

@@ -1,29 +1,73 @@
-"""``ennead cuge ls | prepare | predict | evaluate | board | serve | config | demo``."""
+"""``cuge demo | predict | evaluate | board | report | check | config | ls | prepare | serve``
+
+CUGE is a benchmark: ``predict`` (run a model, write a submission) is its ``train``. The verbs that
+read submissions (``evaluate``, ``board``, ``report``, ``check``) take several files as positional
+arguments and the config as ``--config/-c``; for compatibility, a positional argument that names a
+preset (``tiny``, ``default``, ``paper``) or ends in ``.yaml``/``.yml`` is taken as the config.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="CUGE hierarchical benchmark and leaderboard.", no_args_is_help=True)
+from ennead.core.cli.common import (
+    FILES,
+    ConfigArg,
+    JsonOpt,
+    SetOpt,
+    check_config,
+    emit,
+    finish_check,
+    load_system_config,
+    out_opt,
+    system_app,
+)
 
-ConfigArg = Annotated[
-    str | None, typer.Argument(help="Preset (tiny, default, paper) or a YAML file.")
+app = system_app("CUGE hierarchical benchmark and leaderboard.")
+
+SubmissionsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Submission JSON files (a preset name or .yaml here is taken as the config).",
+        metavar=FILES,
+        show_default=False,
+    ),
 ]
-SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", help="Override a config key: key.sub=value.")
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option("--config", "-c", help="Preset (tiny, default, paper) or a YAML file."),
 ]
+PRESETS = ("tiny", "default", "paper")
 
 
-def _cuge(config: str | None, overrides: list[str] | None):  # type: ignore[no-untyped-def]
-    from ennead.core.config import load_config
+def _cuge(config: str | None, overrides: list[str] | None) -> Any:
     from ennead.cuge.api import CUGE
     from ennead.cuge.config import CUGEConfig
 
-    cfg = load_config(CUGEConfig, config, overrides or (), package="ennead.cuge")
+    cfg = load_system_config(CUGEConfig, config, overrides, package="ennead.cuge", default=None)
     return CUGE(cfg)
+
+
+def _split(args: list[str], config: str | None) -> tuple[list[Path], str | None]:
+    """Submission files and the config among positional arguments (see the module doc)."""
+    from ennead.core.checks import input_file
+    from ennead.core.errors import ConfigError
+
+    files: list[Path] = []
+    for arg in args:
+        is_config = arg.endswith((".yaml", ".yml")) or (arg in PRESETS and not Path(arg).exists())
+        if not is_config:
+            files.append(input_file(arg, "submission"))
+        elif config is not None and config != arg:
+            raise ConfigError(f"two configs given: {config!r} and {arg!r}; pass one with --config")
+        else:
+            config = arg
+    if not files:
+        raise ConfigError("no submission file given; pass one or more JSON files")
+    return files, config
 
 
 @app.command("ls")
@@ -59,21 +103,19 @@ def prepare(config: ConfigArg = None, overrides: SetOpt = None) -> None:
 def predict(
     config: ConfigArg = None,
     overrides: SetOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Submission file.")] = None,
+    out: Annotated[Path | None, out_opt("--out", "-o", help="Submission file.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Run the configured runner (rule or an LM backend) and write a submission file."""
+    """CUGE's train: run the configured runner (rule or an LM) and write a submission file."""
     result = _cuge(config, overrides).predict(out)
-    print(f"submission: {result.submission} ({result.model}, {result.seconds} s)")
+    emit(
+        result,
+        as_json,
+        lambda r: print(f"submission: {r.submission} ({r.model}, {r.seconds} s)"),
+    )
 
 
-@app.command()
-def evaluate(
-    submission: Annotated[Path, typer.Argument(help="Submission JSON file.")],
-    config: ConfigArg = None,
-    overrides: SetOpt = None,
-) -> None:
-    """Validate and score one submission against the local test labels."""
-    result = _cuge(config, overrides).evaluate(submission)
+def _show_evaluate(result: Any) -> None:
     print(
         f"{result.model}: index {result.index:.2f}"
         if result.index is not None
@@ -86,33 +128,79 @@ def evaluate(
 
 
 @app.command()
+def evaluate(
+    submissions: SubmissionsArg,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate and score submissions against the local test labels, one by one."""
+    files, config = _split(submissions, config)
+    cuge = _cuge(config, overrides)
+    results = [cuge.evaluate(f) for f in files]
+    if as_json and len(results) > 1:
+        from ennead.core.cli.common import result_json
+
+        print("[" + ",\n".join(result_json(r) for r in results) + "]")
+        return
+    for r in results:
+        emit(r, as_json, _show_evaluate)
+
+
+@app.command()
 def board(
-    submissions: Annotated[list[Path], typer.Argument(help="Submission JSON files.")],
-    config: ConfigArg = None,
+    submissions: SubmissionsArg,
+    config: ConfigOpt = None,
     overrides: SetOpt = None,
     spec: Annotated[
         str | None, typer.Option("--board", "-b", help="full, lite, a dataset id or a YAML spec.")
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for md/html/csv.")] = Path(
+    out: Annotated[Path, out_opt("--out", "-o", help="Folder for md/html/csv.")] = Path(
         "runs/cuge-board"
     ),
 ) -> None:
-    """Rank submission files on a board; write Markdown, HTML and CSV."""
+    """Rank submission files on a board; write Markdown, HTML and CSV (CUGE's report)."""
+    from ennead.core.checks import input_file
+    from ennead.core.eval.report import markdown_table
     from ennead.cuge.boards import dataset_board, load_board_spec
 
+    files, config = _split(submissions, config)
     cuge = _cuge(config, overrides)
-    entries = [cuge.score_file(p) for p in submissions]
+    entries = [cuge.score_file(p) for p in files]
     if spec and spec in cuge.benchmark().dataset_ids():
-        from ennead.core.eval.report import markdown_table
-
         print(markdown_table(dataset_board(cuge.benchmark(), entries, spec)))
         return
+    if spec and spec.endswith((".yaml", ".yml")):
+        input_file(spec, "board spec")
     result = cuge.leaderboard(entries, load_board_spec(spec) if spec else None)
     paths = result.write(out)
-    from ennead.core.eval.report import markdown_table
-
     print(markdown_table(result.display_rows()))
     print("written: " + ", ".join(paths.values()))
+
+
+app.command(
+    "report", help="Same as board: rank submissions; write the Markdown, HTML and CSV report."
+)(board)
+
+
+@app.command()
+def check(
+    submissions: Annotated[
+        list[str] | None,
+        typer.Argument(help="Submission JSON files to validate.", metavar="[FILES]..."),
+    ] = None,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate submissions and the config; print each problem as file:line; rank nothing."""
+    from ennead.cuge.api import CUGE
+    from ennead.cuge.config import CUGEConfig
+
+    cfg, issues = check_config(CUGEConfig, config, overrides, package="ennead.cuge", default=None)
+    result = CUGE(cfg).check(submissions or [])  # the files are checked even if the config is not
+    result.issues[:0] = issues
+    finish_check(result, as_json)
 
 
 @app.command()
@@ -129,7 +217,9 @@ def show_config(config: ConfigArg = None, overrides: SetOpt = None) -> None:
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder.")] = Path("runs/cuge-demo"),
+    out: Annotated[Path, out_opt("--run-dir", "--out", "-o", help="Run folder.")] = Path(
+        "runs/cuge-demo"
+    ),
 ) -> None:
     """The tour demo: stand-in suite, rule baseline and a trivial runner on one board."""
     from ennead.core.runs import RunDir
