@@ -2,7 +2,8 @@
 
 The trainer is configured from our typed config through ``to_trl()``. Prompts are left-truncated to
 ``max_prompt_length`` here, on a token boundary, because TRL only keeps the start of long sequences.
-With LoRA on, TRL's reference is the adapter-disabled base model, as in ours.
+With LoRA on, TRL's reference is the adapter-disabled base model, as in ours. Shared pieces
+(result, callbacks, output folder) come from :mod:`ennead.core.train.base`, not the ennead loop.
 """
 
 from __future__ import annotations
@@ -12,8 +13,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ennead.core.errors import ConfigError
 from ennead.core.imports import require
 from ennead.core.runs import RunDir
+from ennead.core.train.base import (
+    TrainResult,
+    TrainState,
+    check_callbacks,
+    fire,
+    output_dir,
+    result_from_history,
+)
 from ennead.core.train.config import DPOConfig, SFTConfig, TrainConfig
 from ennead.core.train.data import truncate_prompt_text
 from ennead.core.train.lora import is_peft_model
@@ -35,16 +45,72 @@ _KEEP = {
 
 
 def _output(cfg: TrainConfig, run_dir: RunDir | None, kind: str) -> str:
-    if cfg.output_dir:
-        return cfg.output_dir
-    if run_dir is not None:
-        return str(run_dir.path / "train")
-    return tempfile.mkdtemp(prefix=f"ennead-trl-{kind}-")
+    out = output_dir(cfg, run_dir)
+    return str(out) if out is not None else tempfile.mkdtemp(prefix=f"ennead-trl-{kind}-")
 
 
-def _train(trainer: Any, out: str, tokenizer: Any, run_dir: RunDir | None, resume: bool) -> Any:
-    from ennead.core.train.trainer import TrainResult
+def _row(rec: dict[str, Any]) -> dict[str, float] | None:
+    """One of TRL's log records as our metrics row; None for records without a step loss."""
+    if "loss" not in rec or "step" not in rec:
+        return None  # the closing summary row has train_loss, not loss
+    row = {"step": float(rec["step"])}
+    for key, value in rec.items():
+        key = _RENAME.get(key, key)
+        if key in _KEEP and isinstance(value, (int, float)):
+            row["lr" if key == "learning_rate" else key] = float(value)
+    return row
 
+
+def _bridge(callbacks: list[Any], state: TrainState) -> Any:
+    """Our callbacks as one ``transformers.TrainerCallback``.
+
+    TRL reports a step's loss when it logs, so ``on_step_end`` fires at each logging step
+    (every step with the default ``logging_steps=1``).
+    """
+    transformers = require("transformers", "lm", "training")
+
+    class Bridge(transformers.TrainerCallback):  # type: ignore[misc,name-defined]
+        def _sync(self, hf_state: Any, model: Any) -> None:
+            state.step = int(hf_state.global_step)
+            state.total_steps = int(hf_state.max_steps)
+            state.is_main_process = bool(hf_state.is_world_process_zero)
+            if model is not None:
+                state.model = model
+
+        def on_train_begin(self, args: Any, hf_state: Any, control: Any, **kw: Any) -> None:
+            self._sync(hf_state, kw.get("model"))
+            fire(callbacks, "on_train_begin", state)
+
+        def on_log(self, args: Any, hf_state: Any, control: Any, **kw: Any) -> None:
+            row = _row({**(kw.get("logs") or {}), "step": hf_state.global_step})
+            if row is None:
+                return
+            self._sync(hf_state, kw.get("model"))
+            state.loss, state.metrics = row["loss"], row
+            state.history.append(row)
+            fire(callbacks, "on_step_end", state)
+            if state.should_stop:
+                control.should_training_stop = True
+
+        def on_epoch_end(self, args: Any, hf_state: Any, control: Any, **kw: Any) -> None:
+            self._sync(hf_state, kw.get("model"))
+            state.epoch = round(hf_state.epoch or 0)
+            fire(callbacks, "on_epoch_end", state)
+            if state.should_stop:
+                control.should_training_stop = True
+
+    return Bridge()
+
+
+def _train(
+    trainer: Any,
+    out: str,
+    tokenizer: Any,
+    run_dir: RunDir | None,
+    resume: bool,
+    callbacks: list[Any],
+    state: TrainState,
+) -> TrainResult:
     transformers = require("transformers", "lm", "training")
     last = transformers.trainer_utils.get_last_checkpoint(out) if resume else None
     trainer.train(resume_from_checkpoint=last)
@@ -52,16 +118,7 @@ def _train(trainer: Any, out: str, tokenizer: Any, run_dir: RunDir | None, resum
     trainer.save_model(str(final))
     if tokenizer is not None and trainer.accelerator.is_main_process:
         tokenizer.save_pretrained(str(final))
-    history = []
-    for rec in trainer.state.log_history:
-        if "loss" not in rec or "step" not in rec:
-            continue  # the closing summary row has train_loss, not loss
-        row = {"step": float(rec["step"])}
-        for key, value in rec.items():
-            key = _RENAME.get(key, key)
-            if key in _KEEP and isinstance(value, (int, float)):
-                row["lr" if key == "learning_rate" else key] = float(value)
-        history.append(row)
+    history = [row for rec in trainer.state.log_history if (row := _row(rec)) is not None]
     if run_dir is not None and trainer.accelerator.is_main_process:
         for row in history:
             run_dir.log_metrics(
@@ -69,16 +126,60 @@ def _train(trainer: Any, out: str, tokenizer: Any, run_dir: RunDir | None, resum
             )
     model = trainer.accelerator.unwrap_model(trainer.model)
     model.eval()
-    return TrainResult(
+    if callbacks:
+        state.model = model
+        fire(callbacks, "on_train_end", state)
+    return result_from_history(
+        history,
         steps=int(trainer.state.global_step),
-        first_loss=history[0]["loss"] if history else None,
-        final_loss=history[-1]["loss"] if history else None,
-        history=history,
-        output_dir=str(final),
+        final=final,
         checkpoint=transformers.trainer_utils.get_last_checkpoint(out),
         resumed_from=int(Path(last).name.split("-")[-1]) if last else None,
         model=model,
     )
+
+
+def train_trl(
+    kind: str,
+    model: Any,
+    tokenizer: Any,
+    rows: Sequence[dict[str, Any]],
+    cfg: TrainConfig,
+    run_dir: RunDir | None = None,
+    *,
+    resume: bool = False,
+    callbacks: Sequence[Any] | None = None,
+) -> TrainResult:
+    """``kind`` ``"dpo"`` (``trl.DPOTrainer``) or ``"sft"`` (``trl.SFTTrainer``, completion-only
+    loss) on checked rows, configured by ``cfg.to_trl()``; callbacks as in the ennead loop."""
+    if kind not in ("dpo", "sft"):
+        raise ConfigError(f"the TRL backend trains 'dpo' or 'sft', not {kind!r}")
+    expected = DPOConfig if kind == "dpo" else SFTConfig
+    if not isinstance(cfg, expected):
+        raise ConfigError(f"the TRL {kind} backend needs a {expected.__name__}")
+    trl = require("trl", "train", f"the TRL {kind.upper()} backend")
+    datasets = require("datasets", "train", f"the TRL {kind.upper()} backend")
+    keys = ("chosen", "rejected") if kind == "dpo" else ("completion",)
+    data = [
+        {
+            "prompt": truncate_prompt_text(tokenizer, r["prompt"], cfg.max_prompt_length),
+            **{k: r[k] for k in keys},
+        }
+        for r in rows
+    ]
+    out = _output(cfg, run_dir, kind)
+    cbs = check_callbacks(callbacks)
+    state = TrainState(model=model, output_dir=Path(out), backend="trl")
+    use_lora = cfg.lora.enabled and not is_peft_model(model)
+    trainer = (trl.DPOTrainer if kind == "dpo" else trl.SFTTrainer)(
+        model=model,
+        args=cfg.to_trl(out),
+        train_dataset=datasets.Dataset.from_list(data),
+        processing_class=tokenizer,
+        peft_config=cfg.lora.to_peft() if use_lora else None,
+        callbacks=[_bridge(cbs, state)] if cbs else None,
+    )
+    return _train(trainer, out, tokenizer, run_dir, resume, cbs, state)
 
 
 def train_dpo_trl(
@@ -89,28 +190,9 @@ def train_dpo_trl(
     run_dir: RunDir | None = None,
     *,
     resume: bool = False,
-) -> Any:
+) -> TrainResult:
     """DPO through ``trl.DPOTrainer``; returns a :class:`~ennead.core.train.TrainResult`."""
-    trl = require("trl", "train", "the TRL DPO backend")
-    datasets = require("datasets", "train", "the TRL DPO backend")
-    out = _output(cfg, run_dir, "dpo")
-    rows = [
-        {
-            "prompt": truncate_prompt_text(tokenizer, p["prompt"], cfg.max_prompt_length),
-            "chosen": p["chosen"],
-            "rejected": p["rejected"],
-        }
-        for p in pairs
-    ]
-    use_lora = cfg.lora.enabled and not is_peft_model(model)
-    trainer = trl.DPOTrainer(
-        model=model,
-        args=cfg.to_trl(out),
-        train_dataset=datasets.Dataset.from_list(rows),
-        processing_class=tokenizer,
-        peft_config=cfg.lora.to_peft() if use_lora else None,
-    )
-    return _train(trainer, out, tokenizer, run_dir, resume)
+    return train_trl("dpo", model, tokenizer, pairs, cfg, run_dir, resume=resume)
 
 
 def train_sft_trl(
@@ -121,24 +203,6 @@ def train_sft_trl(
     run_dir: RunDir | None = None,
     *,
     resume: bool = False,
-) -> Any:
+) -> TrainResult:
     """SFT through ``trl.SFTTrainer`` (completion-only loss); returns a TrainResult."""
-    trl = require("trl", "train", "the TRL SFT backend")
-    datasets = require("datasets", "train", "the TRL SFT backend")
-    out = _output(cfg, run_dir, "sft")
-    rows = [
-        {
-            "prompt": truncate_prompt_text(tokenizer, e["prompt"], cfg.max_prompt_length),
-            "completion": e["completion"],
-        }
-        for e in examples
-    ]
-    use_lora = cfg.lora.enabled and not is_peft_model(model)
-    trainer = trl.SFTTrainer(
-        model=model,
-        args=cfg.to_trl(out),
-        train_dataset=datasets.Dataset.from_list(rows),
-        processing_class=tokenizer,
-        peft_config=cfg.lora.to_peft() if use_lora else None,
-    )
-    return _train(trainer, out, tokenizer, run_dir, resume)
+    return train_trl("sft", model, tokenizer, examples, cfg, run_dir, resume=resume)
