@@ -8,17 +8,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from ennead.core.errors import DataError
 from ennead.core.io import atomic_write_json, atomic_write_text
 from ennead.core.logging import get_logger
-from ennead.core.results import CheckResult
+from ennead.core.results import CheckResult, RunResult
 from ennead.core.runs import RunDir
-from ennead.cuge.benchmark import Benchmark, load_baseline_file, load_benchmark
+from ennead.cuge.benchmark import Benchmark, load_benchmark
 from ennead.cuge.boards import Board, BoardSpec, Entry, build_board
 from ennead.cuge.config import CUGEConfig
+from ennead.cuge.data import BASELINE_FILE, load_baselines, load_gold
 from ennead.cuge.submission import (
+    SubmissionError,
     content_hash,
     dumps,
     make_submission,
@@ -27,17 +27,21 @@ from ennead.cuge.submission import (
 )
 
 log = get_logger(__name__)
-BASELINE_FILE = "baseline.json"
+__all__ = ["BASELINE_FILE", "CUGE", "BoardResult", "EvaluateResult", "PredictResult"]
 
 
-class PrepareResult(BaseModel):
+class PrepareResult(RunResult):
+    """``prepare``: the stand-in data folder and the rule baseline's raw scores (percent)."""
+
     data_dir: str
     sizes: dict[str, dict[str, int]]
     baseline: dict[str, dict[str, float]]
     seconds: float
 
 
-class PredictResult(BaseModel):
+class PredictResult(RunResult):
+    """``predict``: the submission file written (``artifacts['submission']``)."""
+
     submission: str
     model: str
     datasets: list[str]
@@ -45,13 +49,25 @@ class PredictResult(BaseModel):
     seconds: float
 
 
-class EvaluateResult(BaseModel):
+class EvaluateResult(RunResult):
+    """``evaluate``: one submission on a lenient board; ``metrics['index']`` (baseline = 100)."""
+
     model: str
     raw: dict[str, dict[str, float]]
     index: float | None
     capabilities: dict[str, float | None]
     complete: bool
     missing: list[str]
+    honor_code: bool = True
+
+
+class BoardResult(RunResult):
+    """``board``: several submissions ranked; Markdown, HTML and CSV in ``artifacts``."""
+
+    board: str
+    models: list[str]
+    index: dict[str, float]
+    excluded: list[str]
 
 
 class CUGE:
@@ -70,33 +86,10 @@ class CUGE:
 
     def gold(self, datasets: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
         """Test records with answers, for the datasets that have a test file."""
-        from ennead.core.io import read_jsonl
-
-        bench = self.benchmark()
-        out = {}
-        for d in datasets or bench.dataset_ids():
-            path = self.data_dir / d / "test.jsonl"
-            if path.is_file():
-                out[d] = read_jsonl(path)
-        if not out:
-            raise DataError(
-                f"no test files under {self.data_dir} (<dataset>/test.jsonl); for the stand-in "
-                "suite run `ennead cuge prepare` first"
-            )
-        return out
+        return load_gold(self.benchmark(), self.data_dir, datasets)
 
     def baselines(self) -> dict[str, dict[str, float]]:
-        bench, name = self.benchmark(), self.config.baseline
-        if name is not None:
-            if name.endswith((".yaml", ".yml", ".json")) or Path(name).is_file():
-                return dict(load_baseline_file(name, bench).scores)
-            return dict(bench.baseline(name).scores)
-        local = self.data_dir / BASELINE_FILE
-        if local.is_file():
-            data = json.loads(local.read_text(encoding="utf-8"))
-            if data.get("benchmark") == bench.name:
-                return {d: dict(v) for d, v in data["scores"].items()}
-        return dict(bench.baseline().scores)
+        return load_baselines(self.benchmark(), self.data_dir, self.config.baseline)
 
     def prepare(self) -> PrepareResult:
         """Build the stand-in suite and score the rule baseline on it (defines ``b``)."""
@@ -131,6 +124,8 @@ class CUGE:
             },
         )
         return PrepareResult(
+            metrics={"seconds": round(time.perf_counter() - t0, 2)},
+            artifacts={"data": self.data_dir, "baseline": self.data_dir / BASELINE_FILE},
             data_dir=str(self.data_dir),
             sizes={d: v["sizes"] for d, v in manifest["datasets"].items()},
             baseline=scores,
@@ -197,6 +192,8 @@ class CUGE:
         path = Path(out) if out else Path(self.config.out) / f"cuge-{_slug(record['model'])}.json"
         atomic_write_text(path, dumps(sub).decode("utf-8"))
         return PredictResult(
+            metrics={"seconds": round(time.perf_counter() - t0, 2)},
+            artifacts={"submission": path},
             submission=str(path),
             model=record["model"],
             datasets=names,
@@ -206,20 +203,32 @@ class CUGE:
 
     # -- scoring -----------------------------------------------------------------------------
     def score_file(self, path: str | Path) -> Entry:
-        """Validate and score one submission file against the local test labels."""
-        data = Path(path).read_bytes()
+        """Validate and score one submission file against the local test labels.
+
+        Every problem is a :class:`DataError` that names the file (missing, a folder, empty,
+        not JSON, ...), so one bad file among several is found by name.
+        """
+        path = Path(path)
+        data = _read_submission_bytes(path)
         bench = self.benchmark()
         gold = _limited(self.gold(), data)
         ids = {d: [str(r["id"]) for r in rows] for d, rows in gold.items()}
-        sub = parse_submission(data, bench, ids, int(self.config.service.max_upload_mb * 2**20))
-        raw = score_submission(bench, sub, gold)
+        try:
+            sub = parse_submission(data, bench, ids, int(self.config.service.max_upload_mb * 2**20))
+            raw = score_submission(bench, sub, gold)
+        except SubmissionError as exc:
+            raise DataError(str(exc), path) from None
+        meta = dict(sub.meta)
+        if not sub.honor_code:
+            meta["honor_code"] = False
         return Entry(
             content_hash(data)[:12],
             sub.model,
             raw,
             sub.org,
-            _dt.date.fromtimestamp(Path(path).stat().st_mtime).isoformat(),
-            sub.meta,
+            _dt.date.fromtimestamp(path.stat().st_mtime).isoformat(),
+            meta,
+            honor_code=sub.honor_code,
         )
 
     def leaderboard(self, entries: list[Entry], spec: BoardSpec | None = None) -> Board:
@@ -230,13 +239,42 @@ class CUGE:
         spec = self.config.board.model_copy(update={"completeness": "lenient"})
         board = self.leaderboard([entry], spec)
         row = board.rows[0] if board.rows else None
+        metrics = {"index": row.index} if row else {}
         return EvaluateResult(
+            metrics=metrics,
             model=entry.model,
             raw=entry.raw,
             index=row.index if row else None,
             capabilities={k: v[1] for k, v in row.capabilities.items()} if row else {},
             complete=row.complete if row else False,
             missing=row.missing if row else [d for d, _ in board.excluded],
+            honor_code=entry.honor_code,
+        )
+
+    def board(
+        self,
+        submissions: list[str | Path],
+        spec: BoardSpec | str | None = None,
+        out: str | Path | None = None,
+    ) -> BoardResult:
+        """Score submission files, rank them on ``spec`` (full, lite, a YAML file, a
+        :class:`BoardSpec`; default the config's board) and write Markdown, HTML and CSV."""
+        from ennead.cuge.boards import load_board_spec
+
+        if not isinstance(spec, BoardSpec):
+            spec = load_board_spec(spec) if spec is not None else self.config.board
+        entries = [self.score_file(p) for p in submissions]
+        result = self.leaderboard(entries, spec)
+        folder = Path(out) if out is not None else Path(self.config.out) / "cuge-board"
+        paths = result.write(folder)
+        return BoardResult(
+            run_dir=folder,
+            metrics={f"index/{r.entry.id}": r.index for r in result.rows},
+            artifacts={k: Path(v) for k, v in paths.items()},
+            board=spec.name,
+            models=[r.entry.model for r in result.rows],
+            index={r.entry.id: r.index for r in result.rows},
+            excluded=[e for e, _ in result.excluded],
         )
 
     def serve(self) -> None:
@@ -249,6 +287,20 @@ class CUGE:
         from ennead.core.checks import check_inputs
 
         return check_inputs(paths, self.score_file, "submission")
+
+
+def _read_submission_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise DataError("submission file not found", path)
+    if path.is_dir():
+        raise DataError("is a folder; expected a submission JSON file", path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read the submission ({exc.strerror})", path) from None
+    if not data.strip():
+        raise DataError("the submission file is empty", path)
+    return data
 
 
 def _limited(gold: dict[str, list[dict[str, Any]]], data: bytes) -> dict[str, list[dict[str, Any]]]:

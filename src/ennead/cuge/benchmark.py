@@ -354,22 +354,38 @@ def load_benchmark(name_or_path: str | Path) -> Benchmark:
             raise UnknownNameError(
                 "benchmark registry", text_name, BUILTIN, hint="Or pass the path of a YAML file."
             )
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
+    return parse_benchmark(_parse_yaml(text, path), str(path), text)
+
+
+def _read_text(path: Path) -> str:
     try:
-        raw = yaml.safe_load(text)
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
+    """YAML (JSON is YAML) that refuses duplicate keys; errors name file and line."""
+    from ennead.core.config import load_yaml_text
+
+    try:
+        return load_yaml_text(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    return parse_benchmark(raw, str(path), text)
 
 
 def load_baseline_file(path: str | Path, bench: Benchmark) -> BaselineTable:
     """A baseline table YAML/JSON ``{model, source?, scores: {dataset: {metric: value}}}``."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"baseline file not found: {path}")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        what = "is a folder" if path.is_dir() else "not found"
+        raise ConfigError(f"baseline file {what}: {path}")
+    raw = _parse_yaml(_read_text(path), path)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a baseline table is a mapping {{model, scores}}")
     merged = bench.to_dict()
     merged["baselines"] = {"file": raw}
     merged["default_baseline"] = "file"

@@ -4,7 +4,9 @@ A board is a :class:`BoardSpec` (selection, weights, aggregator, completeness) a
 of :class:`Entry` (one per submission: raw dataset scores plus metadata). Ranking is by the index,
 ties broken by the earlier submission, as the spec's pseudocode says. ``strict`` completeness
 leaves out entries that lack a selected dataset; ``lenient`` scores them on what they have and
-marks them incomplete.
+marks them incomplete. A submission whose authors did not confirm the honor code
+(``honor_code: false``) is ranked but flagged in every export. Every user string (model, org,
+board name, label values) is escaped in every export, Markdown headings included.
 """
 
 from __future__ import annotations
@@ -18,14 +20,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from ennead.core.config import BaseConfig, validation_to_config_error
 from ennead.core.errors import ConfigError
-from ennead.core.eval.report import Report
+from ennead.core.eval.report import Report, md_cell
 from ennead.core.io import atomic_write_text
 from ennead.cuge.benchmark import Benchmark
-from ennead.cuge.scoring import Layout, MatrixScorer, RawScores, Selection, drill_down
+from ennead.cuge.scoring import (
+    Layout,
+    MatrixScorer,
+    RawScores,
+    Selection,
+    check_rule_weights,
+    check_unique,
+    drill_down,
+)
 
 Rule = Literal["mean", "weighted", "harmonic", "geometric"]
 
@@ -42,7 +52,9 @@ class BoardSpec(BaseConfig):
     )
     lite: bool = Field(False, description="Keep only the lite datasets (one per capability).")
     weights: dict[str, float] = Field(
-        default_factory=dict, description="Weights of capability/task/dataset ids (rule weighted)."
+        default_factory=dict,
+        description="Weights of capability/task/dataset ids (rules weighted, harmonic, "
+        "geometric; refused under mean) and of dataset:metric keys (any rule).",
     )
     aggregator: Rule = Field(
         "mean", description="mean (documented), weighted, harmonic, geometric."
@@ -50,6 +62,24 @@ class BoardSpec(BaseConfig):
     completeness: Literal["strict", "lenient"] = Field(
         "strict", description="strict: drop entries missing a dataset; lenient: mark them."
     )
+
+    @field_validator("capabilities", "tasks", "datasets")
+    @classmethod
+    def _unique_ids(cls, v: list[str], info: Any) -> list[str]:
+        check_unique(v, str(info.field_name))
+        return v
+
+    @field_validator("labels")
+    @classmethod
+    def _unique_labels(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key, values in v.items():
+            check_unique(values, f"labels.{key}")
+        return v
+
+    @model_validator(mode="after")
+    def _weights_fit_rule(self) -> BoardSpec:
+        check_rule_weights(self.aggregator, self.weights)
+        return self
 
     def selection(self) -> Selection:
         return Selection.make(
@@ -62,6 +92,9 @@ class BoardSpec(BaseConfig):
 
         from ennead.core.config import read_yaml
 
+        path = Path(path)
+        if path.is_dir():
+            raise ConfigError(f"board spec {path} is a folder; expected a YAML file")
         try:
             return cls.model_validate(read_yaml(path))
         except ValidationError as exc:
@@ -86,6 +119,10 @@ class Entry:
     org: str = ""
     date: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    honor_code: bool = True  # False: the authors did not confirm that no test labels were used
+
+
+FLAG_NO_HONOR = "no honor code"
 
 
 @dataclass
@@ -129,6 +166,7 @@ class Board:
                 "org": r.entry.org,
                 "date": r.entry.date,
                 "submission": r.entry.id,
+                "honor_code": r.entry.honor_code,
             }
             nodes = {"capability": r.capabilities, "task": r.tasks, "dataset": r.datasets}[level]
             for node, (raw, norm) in nodes.items():
@@ -157,6 +195,7 @@ class Board:
                 "model": r.entry.model,
                 "org": r.entry.org,
                 "date": r.entry.date,
+                "flag": "" if r.entry.honor_code else FLAG_NO_HONOR,
             }
             for cap in self.capability_ids:
                 raw, norm = r.capabilities.get(cap, (None, None))
@@ -165,13 +204,18 @@ class Board:
             out.append(row)
         return out
 
-    def report(self, drill: int = 3) -> Report:
+    def report(self, drill: int = 3, markdown: bool = False) -> Report:
+        """The board as a report; ``markdown`` escapes free text for Markdown (the core report
+        escapes table cells in both formats and everything in HTML, not Markdown headings)."""
+        text = _md_text if markdown else str
         bench = self.layout.bench
         rep = Report(
-            f"CUGE board: {self.spec.name}",
-            f"{bench.spec.title or bench.name} {bench.version}; "
-            f"aggregator {self.spec.aggregator}; completeness {self.spec.completeness}; "
-            f"selection: {self.spec.selection().describe()}",
+            text(f"CUGE board: {self.spec.name}"),
+            text(
+                f"{bench.spec.title or bench.name} {bench.version}; "
+                f"aggregator {self.spec.aggregator}; completeness {self.spec.completeness}; "
+                f"selection: {self.spec.selection().describe()}"
+            ),
         )
         rep.paragraph(
             "Each cell is the raw score (normalised score, baseline = 100). The index is the "
@@ -182,6 +226,11 @@ class Board:
         notes = []
         if any(not r.complete for r in self.rows):
             notes.append("* incomplete: scored on the datasets it has (lenient board).")
+        if any(not r.entry.honor_code for r in self.rows):
+            notes.append(
+                f"flag '{FLAG_NO_HONOR}': the authors did not confirm that no test labels were "
+                "used in any form (honor_code: false); ranked, but not comparable."
+            )
         if self.excluded:
             notes.append(
                 "Left out (strict board, missing datasets): "
@@ -192,25 +241,37 @@ class Board:
                 "Reported raw only (no baseline score): " + ", ".join(self.layout.unnormalised)
             )
         for n in notes:
-            rep.paragraph(n)
+            rep.paragraph(text(n))
         rep.heading("Datasets")
         rep.table(self.table("dataset"), caption="Raw and normalised score per dataset")
         for r in self.rows[:drill]:
-            rep.heading(f"Drill-down: {r.entry.model} ({r.entry.id})", 3)
+            flag = "" if r.entry.honor_code else f" [{FLAG_NO_HONOR}]"
+            rep.heading(text(f"Drill-down: {r.entry.model} ({r.entry.id}){flag}"), 3)
             rep.aggregation(self.drill_down(r.entry.id))
         return rep
 
     def to_markdown(self) -> str:
-        return self.report().to_markdown()
+        return self.report(markdown=True).to_markdown()
 
     def to_html(self) -> str:
         return self.report().to_html()
 
     def write(self, folder: str | Path, stem: str = "board") -> dict[str, str]:
         folder = Path(folder)
-        md, page = self.report().write(folder, stem)
+        md = atomic_write_text(folder / f"{stem}.md", self.to_markdown())
+        page = atomic_write_text(folder / f"{stem}.html", self.to_html())
         csv_path = atomic_write_text(folder / f"{stem}.csv", self.to_csv())
         return {"markdown": str(md), "html": str(page), "csv": str(csv_path)}
+
+
+_MD_PUNCT = "\\`*_[]{}()#+!~"
+
+
+def _md_text(value: str) -> str:
+    """Free text for a Markdown heading or paragraph: Markdown punctuation backslash-escaped,
+    HTML-significant characters as entities, one line."""
+    escaped = "".join("\\" + ch if ch in _MD_PUNCT else ch for ch in value)
+    return md_cell(escaped)
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -270,7 +331,13 @@ def dataset_board(bench: Benchmark, entries: Sequence[Entry], dataset: str) -> l
         scores = e.raw.get(dataset)
         if not scores:
             continue
-        row: dict[str, Any] = {"model": e.model, "org": e.org, "date": e.date, "submission": e.id}
+        row: dict[str, Any] = {
+            "model": e.model,
+            "org": e.org,
+            "date": e.date,
+            "submission": e.id,
+            "flag": "" if e.honor_code else FLAG_NO_HONOR,
+        }
         row.update({k: _round(scores.get(k), 2) for k in keys})
         rows.append(row)
     first = keys[0]
@@ -285,7 +352,12 @@ def load_board_spec(value: str | Path | Mapping[str, Any] | None) -> BoardSpec:
     if value is None:
         return BoardSpec()
     if isinstance(value, Mapping):
-        return BoardSpec.model_validate(dict(value))
+        from pydantic import ValidationError
+
+        try:
+            return BoardSpec.model_validate(dict(value))
+        except ValidationError as exc:
+            raise validation_to_config_error(BoardSpec, exc, "board") from None
     text = str(value)
     if text.endswith((".yaml", ".yml")) or Path(text).is_file():
         return BoardSpec.from_yaml(text)

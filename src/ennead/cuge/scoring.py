@@ -66,8 +66,12 @@ class Selection:
     """Which datasets a board covers and how its nodes weigh.
 
     Filters of different kinds combine with AND, values of one kind with OR; no filter selects
-    every dataset. ``weights`` maps capability, task, dataset ids (or ``dataset:metric``) to a
-    weight > 0 (used by the weighted, harmonic and geometric rules).
+    every dataset; a value given twice is an error that names it. ``weights`` maps capability,
+    task, dataset ids (or ``dataset:metric``) to a weight > 0. Node weights (capability, task,
+    dataset) are inputs of the weighted, harmonic and geometric rules; the ``mean`` rule takes
+    none, so a board that gives them under ``mean`` is refused (see :func:`check_rule_weights`).
+    ``dataset:metric`` weights combine one dataset's metrics, which is always a weighted mean,
+    so they apply under every rule.
     """
 
     capabilities: tuple[str, ...] = ()
@@ -104,6 +108,13 @@ class Selection:
         """The selected datasets in registry order; unknown ids raise with suggestions."""
         caps = {c.id for c in bench.capabilities}
         tasks = {t.id for _, t in bench.tasks()}
+        check_unique(self.capabilities, "capabilities")
+        check_unique(self.tasks, "tasks")
+        check_unique(self.datasets, "datasets")
+        check_unique([k for k, _ in self.labels], "label keys")
+        for key, values in self.labels:
+            check_unique(values, f"labels.{key}")
+        check_unique([k for k, _ in self.weights], "weights")
         _check_known(self.capabilities, caps, "capability")
         _check_known(self.tasks, tasks, "task")
         _check_known(self.datasets, set(bench.dataset_ids()), "dataset")
@@ -148,6 +159,33 @@ class Selection:
         return "; ".join(parts) or "all datasets"
 
 
+def check_unique(values: Sequence[str], where: str) -> None:
+    """Refuse a value given twice (``datasets: [C3, C3]``), naming it."""
+    seen: set[str] = set()
+    dupes = [v for v in values if v in seen or seen.add(v)]  # type: ignore[func-returns-value]
+    if dupes:
+        names = ", ".join(repr(d) for d in dict.fromkeys(dupes))
+        raise ConfigError(f"{where}: {names} given more than once; list each id once")
+
+
+NODE_WEIGHT_RULES = ("weighted", "harmonic", "geometric")
+
+
+def check_rule_weights(
+    rule: str, weights: Mapping[str, float] | Sequence[tuple[str, float]]
+) -> None:
+    """Node weights need a rule that uses them: refuse them under ``mean``, naming both."""
+    items = weights.items() if isinstance(weights, Mapping) else weights
+    nodes = [f"{k}: {v:g}" for k, v in items if ":" not in k]
+    if rule == "mean" and nodes:
+        raise ConfigError(
+            f"weights {{{', '.join(nodes)}}} have no effect under aggregator 'mean' (a plain "
+            f"mean); use aggregator 'weighted' (or 'harmonic', 'geometric'), which weigh "
+            "capabilities, tasks and datasets, or drop the weights ('dataset:metric' weights "
+            "apply under every rule)"
+        )
+
+
 def _check_known(keys: Sequence[str], known: set[str], kind: str) -> None:
     import difflib
 
@@ -188,8 +226,9 @@ class Layout:
         if lacking:
             raise DataError(
                 f"no baseline score for {', '.join(lacking)}: a dataset can only be normalised "
-                "against a baseline. Use a baseline table that covers them (--baselines FILE, "
-                "or a submission as baseline) or narrow the board (for example --lite)."
+                "against a baseline. Use a baseline table that covers them (--set "
+                "baseline=FILE, a YAML/JSON {model, scores: {dataset: {metric: value}}}) or "
+                "narrow the board to baselined datasets (--board lite, or --set board.lite=true)."
             )
         return cls(bench, kept, base, weights, unnorm)
 
@@ -256,6 +295,7 @@ def drill_down(
     layout: Layout, raw: RawScores, rule: str = "mean", lenient: bool = False
 ) -> AggregationResult:
     """One submission's scores at every level, via :func:`ennead.core.eval.aggregate`."""
+    check_rule_weights(rule, layout.weights)
     tree = layout.tree()
     paths = {}
     for cap, _, tasks in layout.hierarchy():
@@ -320,6 +360,7 @@ class MatrixScorer:
     def __init__(self, layout: Layout, rule: str = "mean"):
         if rule not in RULES:
             raise ConfigError(f"unknown aggregator {rule!r}; known: {', '.join(RULES)}")
+        check_rule_weights(rule, layout.weights)
         self.layout, self.rule = layout, rule
         self.columns = layout.metric_columns()
         hier = layout.hierarchy()

@@ -13,9 +13,11 @@ from typing import Any
 
 from ennead.core.errors import ConfigError, DataError, EnneadError
 from ennead.core.imports import require
-from ennead.cuge.api import CUGE
+from ennead.cuge.benchmark import load_benchmark
 from ennead.cuge.boards import BoardSpec, build_board, dataset_board
 from ennead.cuge.config import CUGEConfig
+from ennead.cuge.data import load_baselines, load_gold
+from ennead.cuge.scoring import check_unique
 from ennead.cuge.store import BoardStore
 from ennead.cuge.submission import SubmissionError, content_hash, parse_submission, score_submission
 
@@ -43,6 +45,7 @@ def board_spec_from_query(params: dict[str, str]) -> BoardSpec:
             raise ConfigError(f"weight {item!r} must look like id:number") from None
         if not sep:
             raise ConfigError(f"weight {item!r} must look like id:number")
+    check_unique([i.rpartition(":")[0] for i in _split_list(params.get("weights"))], "weights")
     update: dict[str, Any] = {
         "capabilities": _split_list(params.get("capabilities")),
         "tasks": _split_list(params.get("tasks")),
@@ -80,18 +83,17 @@ def create_app(config: CUGEConfig | None = None) -> Any:
     from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
     config = config or CUGEConfig()
-    cuge = CUGE(config)
-    bench = cuge.benchmark()
-    gold = cuge.gold()
+    bench = load_benchmark(config.benchmark)
+    gold = load_gold(bench, config.data_dir)
     gold_ids = {d: [str(r["id"]) for r in rows] for d, rows in gold.items()}
-    baselines = cuge.baselines()
+    baselines = load_baselines(bench, config.data_dir, config.baseline)
     store = BoardStore(config.service.db)
     max_bytes = int(config.service.max_upload_mb * 2**20)
     checksums: dict[str, str] = {}
     try:
         from ennead.cuge.standin import checksums as read_checksums
 
-        checksums = read_checksums(cuge.data_dir)
+        checksums = read_checksums(config.data_dir)
     except DataError:
         checksums = {}
     app = FastAPI(title=f"CUGE leaderboard: {bench.name} {bench.version}")
@@ -175,6 +177,8 @@ def create_app(config: CUGEConfig | None = None) -> Any:
                     "index": r.index,
                     "complete": r.complete,
                     "missing": r.missing,
+                    "honor_code": r.entry.honor_code,
+                    "flags": [] if r.entry.honor_code else ["no-honor-code"],
                     "capability_scores": {
                         k: [_clean(a), _clean(n)] for k, (a, n) in r.capabilities.items()
                     },
@@ -200,7 +204,14 @@ def create_app(config: CUGEConfig | None = None) -> Any:
     @app.get("/api/submissions")
     def submissions() -> list[dict[str, Any]]:
         return [
-            {"id": e.id, "model": e.model, "org": e.org, "date": e.date, "datasets": sorted(e.raw)}
+            {
+                "id": e.id,
+                "model": e.model,
+                "org": e.org,
+                "date": e.date,
+                "datasets": sorted(e.raw),
+                "honor_code": e.honor_code,
+            }
             for e in store.entries()
         ]
 
@@ -240,7 +251,13 @@ def create_app(config: CUGEConfig | None = None) -> Any:
         }
         sid, created = store.add(content_hash(data), sub, raw, record, data)
         return JSONResponse(
-            {"id": sid, "created": created, "model": sub.model, "scores": raw},
+            {
+                "id": sid,
+                "created": created,
+                "model": sub.model,
+                "scores": raw,
+                "honor_code": sub.honor_code,
+            },
             status_code=201 if created else 200,
         )
 
@@ -329,7 +346,8 @@ async function loadBoard() { const res = await fetch('api/board?' + query());
     const th = document.createElement('th'); th.textContent = h; hr.appendChild(th); }
   head.appendChild(hr);
   for (const r of b.rows) { const tr = document.createElement('tr'); tr.dataset.id = r.id;
-    cell(tr, r.rank); cell(tr, r.model, 'model'); cell(tr, r.org); cell(tr, r.date.slice(0, 10));
+    cell(tr, r.rank); cell(tr, r.model + (r.honor_code ? '' : ' [no honor code]'), 'model');
+    cell(tr, r.org); cell(tr, r.date.slice(0, 10));
     for (const c of b.capabilities) { const v = r.capability_scores[c];
       cell(tr, v && v[1] !== null ? v[0].toFixed(2) + ' (' + Math.round(v[1]) + ')' : '', 'num'); }
     cell(tr, r.index.toFixed(1) + (r.complete ? '' : ' *'), 'num index'); body.appendChild(tr); }
@@ -343,7 +361,8 @@ $('upload').addEventListener('submit', async (e) => { e.preventDefault();
   const res = await fetch('api/submissions', {method: 'POST', body: fd});
   const body = await res.json();
   if (res.ok) { m.className = 'ok'; m.textContent = (body.created ? 'Accepted' :
-      'Already on the board') + ': submission ' + body.id + ' (' + body.model + ')';
+      'Already on the board') + ': submission ' + body.id + ' (' + body.model + ')' +
+      (body.honor_code ? '' : '; flagged: honor code not confirmed');
     loadBoard(); }
   else { m.className = 'error'; m.textContent = 'Rejected (' + res.status + '): ' + body.detail; }
 });

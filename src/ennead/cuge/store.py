@@ -150,17 +150,13 @@ class BoardStore:
         raw: dict[int, dict[str, dict[str, float]]] = {}
         for sid, d, m, v in scores:
             raw.setdefault(sid, {}).setdefault(d, {})[m] = v
-        return [
-            Entry(
-                str(sid),
-                model,
-                raw.get(sid, {}),
-                org,
-                created,
-                {"record": json.loads(record), "links": json.loads(links)},
-            )
-            for sid, model, org, created, record, links in subs
-        ]
+        out = []
+        for sid, model, org, created, record, links in subs:
+            rec = json.loads(record)
+            meta = {"record": rec, "links": json.loads(links)}
+            honor = rec.get("honor_code", True) is not False
+            out.append(Entry(str(sid), model, raw.get(sid, {}), org, created, meta, honor))
+        return out
 
     def get(self, sid: int) -> dict[str, Any] | None:
         with self.connect() as db:

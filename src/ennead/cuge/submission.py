@@ -134,7 +134,8 @@ def parse_submission(
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SubmissionError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", status=400
+            f"not valid JSON ({exc.msg.removesuffix(' at')}, line {exc.lineno} column {exc.colno})",
+            status=400,
         ) from None
     if not isinstance(raw, dict):
         raise SubmissionError(f"a submission is a JSON object, got {type(raw).__name__}")
@@ -173,6 +174,8 @@ def _check_items(entry: DatasetEntry, items: list[PredictionItem], gold: Sequenc
     if dupes:
         raise SubmissionError(f"{entry.id}: duplicate ids {_few(dupes)}")
     gold_set = set(gold)
+    if not gold_set:
+        raise SubmissionError(f"{entry.id}: the test set on this server is empty", status=500)
     unknown = [i for i in seen if i not in gold_set]
     if unknown:
         raise SubmissionError(f"{entry.id}: ids not in the test set {_few(sorted(unknown))}")
