@@ -54,7 +54,8 @@ class TrainLoss:
     name: str = "train"
     trl_kind: str | None = None
 
-    def check(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    @staticmethod
+    def check(rows: Sequence[Any], /) -> list[dict[str, Any]]:
         return [dict(r) for r in rows]
 
     def prepare(
@@ -75,30 +76,24 @@ class TrainLoss:
         raise NotImplementedError
 
 
+def _encode(
+    tokenizer: Any, rows: list[dict[str, Any]], key: str, cfg: TrainConfig, add_eos: bool = True
+) -> list[tuple[list[int], int]]:
+    """Every row's prompt + ``row[key]`` as ``(ids, prompt length)``."""
+    limits = (cfg.max_length, cfg.max_prompt_length)
+    return [encode(tokenizer, r["prompt"], r[key], *limits, add_eos=add_eos) for r in rows]
+
+
 class SFTLoss(TrainLoss):
     """Next-token cross-entropy on ``{prompt, completion}`` rows, completion tokens only."""
 
-    name = "SFT"
-    trl_kind = "sft"
-
-    def check(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
-        return check_examples(rows)
+    name, trl_kind = "SFT", "sft"
+    check = staticmethod(check_examples)
 
     def prepare(
         self, tokenizer: Any, rows: list[dict[str, Any]], cfg: TrainConfig, acc: Any
     ) -> int:
-        add_eos = bool(getattr(cfg, "add_eos", True))
-        self.enc = [
-            encode(
-                tokenizer,
-                e["prompt"],
-                e["completion"],
-                cfg.max_length,
-                cfg.max_prompt_length,
-                add_eos=add_eos,
-            )
-            for e in rows
-        ]
+        self.enc = _encode(tokenizer, rows, "completion", cfg, bool(getattr(cfg, "add_eos", True)))
         self.pad = pad_id(tokenizer)
         return len(self.enc)
 
@@ -128,11 +123,8 @@ class DPOLoss(TrainLoss):
     and cached in the output folder (``ref_logps.pt``) for resumed runs.
     """
 
-    name = "DPO"
-    trl_kind = "dpo"
-
-    def check(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
-        return check_pairs(rows)
+    name, trl_kind = "DPO", "dpo"
+    check = staticmethod(check_pairs)
 
     def prepare(
         self, tokenizer: Any, rows: list[dict[str, Any]], cfg: TrainConfig, acc: Any
@@ -142,13 +134,8 @@ class DPOLoss(TrainLoss):
         self.label_smoothing = float(getattr(cfg, "label_smoothing", 0.0))
         self.precompute_ref = bool(getattr(cfg, "precompute_ref", True))
         self.batch_size = cfg.batch_size
-        self.enc = [
-            tuple(
-                encode(tokenizer, p["prompt"], p[key], cfg.max_length, cfg.max_prompt_length)
-                for key in ("chosen", "rejected")
-            )
-            for p in rows
-        ]
+        chosen, rejected = (_encode(tokenizer, rows, key, cfg) for key in ("chosen", "rejected"))
+        self.enc = list(zip(chosen, rejected))
         self.pad = pad_id(tokenizer)
         self.ref = torch.zeros(len(self.enc), 2, device=acc.device)
         self.frozen: Any = None

@@ -13,17 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import ennead.core.train.base as base
 from ennead.core.errors import ConfigError
 from ennead.core.imports import require
 from ennead.core.runs import RunDir
-from ennead.core.train.base import (
-    TrainResult,
-    TrainState,
-    check_callbacks,
-    fire,
-    output_dir,
-    result_from_history,
-)
 from ennead.core.train.config import DPOConfig, SFTConfig, TrainConfig
 from ennead.core.train.data import truncate_prompt_text
 from ennead.core.train.lora import is_peft_model
@@ -45,7 +38,7 @@ _KEEP = {
 
 
 def _output(cfg: TrainConfig, run_dir: RunDir | None, kind: str) -> str:
-    out = output_dir(cfg, run_dir)
+    out = base.output_dir(cfg, run_dir)
     return str(out) if out is not None else tempfile.mkdtemp(prefix=f"ennead-trl-{kind}-")
 
 
@@ -61,7 +54,7 @@ def _row(rec: dict[str, Any]) -> dict[str, float] | None:
     return row
 
 
-def _bridge(callbacks: list[Any], state: TrainState) -> Any:
+def _bridge(callbacks: list[Any], state: base.TrainState) -> Any:
     """Our callbacks as one ``transformers.TrainerCallback``.
 
     TRL reports a step's loss when it logs, so ``on_step_end`` fires at each logging step
@@ -79,7 +72,7 @@ def _bridge(callbacks: list[Any], state: TrainState) -> Any:
 
         def on_train_begin(self, args: Any, hf_state: Any, control: Any, **kw: Any) -> None:
             self._sync(hf_state, kw.get("model"))
-            fire(callbacks, "on_train_begin", state)
+            base.fire(callbacks, "on_train_begin", state)
 
         def on_log(self, args: Any, hf_state: Any, control: Any, **kw: Any) -> None:
             row = _row({**(kw.get("logs") or {}), "step": hf_state.global_step})
@@ -88,14 +81,14 @@ def _bridge(callbacks: list[Any], state: TrainState) -> Any:
             self._sync(hf_state, kw.get("model"))
             state.loss, state.metrics = row["loss"], row
             state.history.append(row)
-            fire(callbacks, "on_step_end", state)
+            base.fire(callbacks, "on_step_end", state)
             if state.should_stop:
                 control.should_training_stop = True
 
         def on_epoch_end(self, args: Any, hf_state: Any, control: Any, **kw: Any) -> None:
             self._sync(hf_state, kw.get("model"))
             state.epoch = round(hf_state.epoch or 0)
-            fire(callbacks, "on_epoch_end", state)
+            base.fire(callbacks, "on_epoch_end", state)
             if state.should_stop:
                 control.should_training_stop = True
 
@@ -109,8 +102,8 @@ def _train(
     run_dir: RunDir | None,
     resume: bool,
     callbacks: list[Any],
-    state: TrainState,
-) -> TrainResult:
+    state: base.TrainState,
+) -> base.TrainResult:
     transformers = require("transformers", "lm", "training")
     last = transformers.trainer_utils.get_last_checkpoint(out) if resume else None
     trainer.train(resume_from_checkpoint=last)
@@ -128,8 +121,8 @@ def _train(
     model.eval()
     if callbacks:
         state.model = model
-        fire(callbacks, "on_train_end", state)
-    return result_from_history(
+        base.fire(callbacks, "on_train_end", state)
+    return base.result_from_history(
         history,
         steps=int(trainer.state.global_step),
         final=final,
@@ -149,7 +142,7 @@ def train_trl(
     *,
     resume: bool = False,
     callbacks: Sequence[Any] | None = None,
-) -> TrainResult:
+) -> base.TrainResult:
     """``kind`` ``"dpo"`` (``trl.DPOTrainer``) or ``"sft"`` (``trl.SFTTrainer``, completion-only
     loss) on checked rows, configured by ``cfg.to_trl()``; callbacks as in the ennead loop."""
     if kind not in ("dpo", "sft"):
@@ -168,8 +161,8 @@ def train_trl(
         for r in rows
     ]
     out = _output(cfg, run_dir, kind)
-    cbs = check_callbacks(callbacks)
-    state = TrainState(model=model, output_dir=Path(out), backend="trl")
+    cbs = base.check_callbacks(callbacks)
+    state = base.TrainState(model=model, output_dir=Path(out), backend="trl")
     use_lora = cfg.lora.enabled and not is_peft_model(model)
     trainer = (trl.DPOTrainer if kind == "dpo" else trl.SFTTrainer)(
         model=model,
@@ -180,29 +173,3 @@ def train_trl(
         callbacks=[_bridge(cbs, state)] if cbs else None,
     )
     return _train(trainer, out, tokenizer, run_dir, resume, cbs, state)
-
-
-def train_dpo_trl(
-    model: Any,
-    tokenizer: Any,
-    pairs: Sequence[dict[str, Any]],
-    cfg: DPOConfig,
-    run_dir: RunDir | None = None,
-    *,
-    resume: bool = False,
-) -> TrainResult:
-    """DPO through ``trl.DPOTrainer``; returns a :class:`~ennead.core.train.TrainResult`."""
-    return train_trl("dpo", model, tokenizer, pairs, cfg, run_dir, resume=resume)
-
-
-def train_sft_trl(
-    model: Any,
-    tokenizer: Any,
-    examples: Sequence[dict[str, Any]],
-    cfg: SFTConfig,
-    run_dir: RunDir | None = None,
-    *,
-    resume: bool = False,
-) -> TrainResult:
-    """SFT through ``trl.SFTTrainer`` (completion-only loss); returns a TrainResult."""
-    return train_trl("sft", model, tokenizer, examples, cfg, run_dir, resume=resume)
