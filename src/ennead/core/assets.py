@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import importlib.util
 import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ennead.core.errors import AssetError
+from ennead.core.errors import AssetError, BackendError
 from ennead.core.io import atomic_write_json
 from ennead.core.logging import get_logger
 
@@ -276,3 +278,155 @@ def asset_status(prepare: bool = False) -> list[dict[str, Any]]:
             row["detail"] = str(src) if not missing else f"incomplete: lacks {', '.join(missing)}"
         rows.append(row)
     return rows
+
+
+# -- CTranslate2 conversions (the ct2 backend) ---------------------------------------------------
+CT2_FORMAT = 1
+CT2_KEEP = 8  # converted folders kept; older ones are removed (a DPO run makes one per stage)
+
+
+class CT2ConversionError(AssetError, BackendError):
+    """CTranslate2 cannot convert a model folder (an architecture it does not support, ...)."""
+
+
+def ct2_dir() -> Path:
+    return cache_dir() / "ct2"
+
+
+def weights_hash(folder: Path) -> str:
+    """sha256 over the folder's files (names and contents): weights, config and tokenizer.
+
+    Hashing SmolLM2's 540 MB takes a few seconds, so the digest is memoised in the cache by the
+    files' names, sizes and modification times.
+    """
+    folder = Path(folder).resolve()
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != MARKER)
+    key = json.dumps(
+        [str(folder)] + [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in files]
+    )
+    memo_path = ct2_dir() / ".hashes.json"
+    try:
+        memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        memo = {}
+    if not isinstance(memo, dict):
+        memo = {}
+    if isinstance(memo.get(key), str):
+        return str(memo[key])
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(p.name.encode() + b"\0")
+        with p.open("rb") as fh:
+            while block := fh.read(1 << 22):
+                digest.update(block)
+    value = digest.hexdigest()
+    memo = dict(list(memo.items())[-63:])  # bounded: one entry per folder ever converted
+    memo[key] = value
+    with contextlib.suppress(OSError):
+        atomic_write_json(memo_path, memo)
+    return value
+
+
+def _architecture(source: Path) -> str:
+    try:
+        cfg = json.loads((source / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "unknown (no readable config.json)"
+    arch = cfg.get("architectures") or ["?"]
+    return f"{', '.join(map(str, arch))} (model_type {cfg.get('model_type', '?')!r})"
+
+
+def _convert_ct2(source: Path, out: Path, quantization: str, adapter: Path | None) -> None:
+    from ennead.core.imports import require
+
+    converters = require("ctranslate2.converters", "lm", "converting a model for the ct2 backend")
+    src = source
+    if adapter is not None:  # ct2 serves plain weights: merge the LoRA adapter first
+        transformers = require("transformers", "lm", "merging a LoRA adapter")
+        peft = require("peft", "lm", "merging a LoRA adapter")
+        base = transformers.AutoModelForCausalLM.from_pretrained(str(source))
+        merged = peft.PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+        src = out / "_merged"
+        merged.save_pretrained(str(src))
+        transformers.AutoTokenizer.from_pretrained(str(source)).save_pretrained(str(src))
+    try:
+        converters.TransformersConverter(str(src)).convert(
+            str(out / "model"), quantization=quantization, force=True
+        )
+    except Exception as exc:  # unsupported architecture, unreadable weights, ...
+        raise CT2ConversionError(
+            f"CTranslate2 cannot convert {source}: architecture {_architecture(source)}; "
+            f"{type(exc).__name__}: {exc}. Use the hf backend for this model, or set the ct2 "
+            "option fallback: hf"
+        ) from exc
+    finally:
+        if src != source:
+            shutil.rmtree(src, ignore_errors=True)
+
+
+def ct2_model(source: str | Path, quantization: str, adapter: str | Path | None = None) -> Path:
+    """The CTranslate2 conversion of a transformers folder, converted once and cached.
+
+    Keyed by the weights' hash (the adapter's too) and the quantization; converted into a
+    temporary folder, marked and renamed into place (``<cache>/ct2/<name>-<hash>-<quant>``), so a
+    killed conversion leaves nothing that looks whole.
+    """
+    source = Path(source)
+    if not (source / "config.json").is_file():
+        raise CT2ConversionError(f"{source} is not a transformers model folder (no config.json)")
+    if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
+        raise CT2ConversionError(f"{adapter} is not a LoRA adapter (no adapter_config.json)")
+    from ennead.core.runs import package_versions
+
+    digest = weights_hash(source)
+    if adapter is not None:
+        digest = hashlib.sha256((digest + weights_hash(Path(adapter))).encode()).hexdigest()
+    version = package_versions(("ctranslate2",)).get("ctranslate2", "?")
+    stamp: dict[str, Any] = {"hash": digest, "quantization": quantization, "ctranslate2": version}
+    stamp["format"] = CT2_FORMAT
+    folder = ct2_dir() / f"{source.resolve().name}-{digest[:16]}-{quantization}"
+    if _is_ready(folder, stamp):
+        with contextlib.suppress(OSError):
+            os.utime(folder / MARKER)  # recently used: pruned last
+        return folder / "model"
+    with _lock(ct2_dir() / ".lock"):
+        if _is_ready(folder, stamp):
+            return folder / "model"
+        for old in ct2_dir().glob(".tmp-*"):  # left by a killed process
+            shutil.rmtree(old, ignore_errors=True)
+        log.info(
+            "converting %s for CTranslate2 (%s) into %s (once per weights)",
+            source,
+            quantization,
+            folder,
+        )
+        t0 = time.perf_counter()
+        tmp = Path(tempfile.mkdtemp(dir=ct2_dir(), prefix=".tmp-"))
+        try:
+            _convert_ct2(source, tmp, quantization, None if adapter is None else Path(adapter))
+            files = {
+                f"model/{p.name}": p.stat().st_size
+                for p in (tmp / "model").iterdir()
+                if p.is_file()
+            }
+            seconds = round(time.perf_counter() - t0, 2)
+            marker = {**stamp, "source": str(source), "files": files, "seconds": seconds}
+            atomic_write_json(tmp / MARKER, marker)
+            if folder.exists():
+                shutil.rmtree(folder)
+            os.replace(tmp, folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        log.info("converted %s in %.1f s", source, seconds)
+        _prune_ct2(keep=folder)
+    return folder / "model"
+
+
+def _prune_ct2(keep: Path) -> None:
+    """Remove all but the CT2_KEEP most recent conversions (a loaded model lives in memory)."""
+    done = [p for p in ct2_dir().iterdir() if p.is_dir() and (p / MARKER).is_file()]
+    done.sort(key=lambda p: (p / MARKER).stat().st_mtime, reverse=True)
+    for old in done[CT2_KEEP:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)

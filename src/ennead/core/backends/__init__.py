@@ -13,6 +13,7 @@ backends: Registry[Any] = Registry("backend")
 for _name, _target, _summary in (
     ("smollm2", "hf:SmolLM2Backend", "SmolLM2-135M-Instruct, the embedded default (CPU-friendly)"),
     ("hf", "hf:HFBackend", "any local transformers folder, optional LoRA adapter"),
+    ("ct2", "ct2:CT2Backend", "CTranslate2 sampling of a transformers folder (SmolLM2 if none)"),
     ("tiny", "tiny:TinyBackend", "small Llama built in-process with a word tokenizer (tests)"),
     ("openai", "openai:OpenAIBackend", "OpenAI-compatible HTTP server (vLLM, Ollama, llama.cpp)"),
     ("vllm", "vllm:VLLMBackend", "in-process vLLM engine (GPU extra)"),
