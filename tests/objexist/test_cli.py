@@ -85,6 +85,9 @@ def test_train_end_to_end_then_evaluate_and_resume(cli_app, tmp_path):
     assert {"accuracy_gap_points", "moves_ratio", "occluded_ok", "passed"} <= set(gate)
     assert (run / "learning_curves.png").exists() and (run / "results.md").exists()
     assert (run / "episodes" / "learned-two_occluded.png").exists()
+    # the report goes through core.eval.report: Markdown, and HTML with the pictures embedded
+    assert "| agent | mixed |" in (run / "report.md").read_text()
+    assert (run / "report.html").read_text().count("data:image/png;base64") == 2
     stages = sorted(p.name for p in (run / "stages").iterdir())
     assert stages == ["train-agent", "train-exhaustive", "train-passive"]
     n_rows = len((run / "metrics.jsonl").read_text().splitlines())
@@ -100,6 +103,16 @@ def test_train_end_to_end_then_evaluate_and_resume(cli_app, tmp_path):
     ev = CliRunner().invoke(cli_app, ["objexist", "evaluate", "tiny", *SMOKE, "--run", str(run)])
     assert ev.exit_code == 0, ev.output
     assert "agent" in ev.output and "acceptance" in ev.output
+    # facade verbs return core's typed results
+    from ennead.core.results import RunResult
+    from ennead.objexist.api import EvalResult, ObjExist, TrainResult
+
+    assert issubclass(TrainResult, EvalResult) and issubclass(EvalResult, RunResult)
+    (run / "report.md").unlink()
+    rep = ObjExist().report(run)
+    assert isinstance(rep, RunResult) and rep.artifacts["report_md"].exists()
+    assert rep.metrics["exhaustive/mixed/moves"] == 6.0
+    assert "seed 0; idmap observations at 32px" in (run / "report.md").read_text()
 
 
 def test_objexist_is_listed(cli_app):

@@ -6,39 +6,85 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+import numpy as np
+from pydantic import Field
 
 from ennead.core.errors import ConfigError, StageError, UnknownNameError
 from ennead.core.logging import get_logger
-from ennead.core.results import CheckResult
+from ennead.core.results import CheckResult, RunResult
 from ennead.core.runs import RunDir, default_run_path
 from ennead.objexist.config import ObjExistConfig
 
 log = get_logger(__name__)
 LEARNED = ("agent", "exhaustive", "passive", "random", "no_curriculum")
+EPISODES_FILE = "episodes.npz"
+LEARNING_CURVES = "learning_curves.png"
+STRIP = "episodes/learned-two_occluded.png"  # what train draws: the agent on occluded scenes
 
 
-class TrainResult(BaseModel):
-    run_dir: str
-    train_seconds: dict[str, float] = Field(description="training time of each job (s)")
+def save_episodes(path: Path, raw: dict[str, dict[str, dict[str, np.ndarray]]]) -> Path:
+    """Per-episode ``correct`` and ``moves`` as ``policy/split/field`` arrays in one npz."""
+    import io
+
+    from ennead.core.io import atomic_write_bytes
+
+    arrays = {
+        f"{policy}/{split}/{key}": value
+        for policy, splits in raw.items()
+        for split, fields in splits.items()
+        for key, value in fields.items()
+    }
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def load_episodes(path: Path) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """The inverse of :func:`save_episodes`."""
+    out: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    with np.load(path) as data:
+        for name in data.files:
+            policy, split, key = name.split("/")
+            out.setdefault(policy, {}).setdefault(split, {})[key] = data[name]
+    return out
+
+
+class EvalResult(RunResult):
+    """Scores of a run's policies on the shared test scenes.
+
+    ``metrics`` flattens them as ``policy/split/accuracy`` and ``policy/split/moves`` (0-1 and
+    moves made); ``artifacts`` holds results.json, the per-episode outcomes and the report.
+    """
+
     results: dict[str, dict[str, dict[str, Any]]] = Field(description="policy -> split -> metrics")
     acceptance: dict[str, Any] = Field(description="the issue's gate, measured")
     table: str
-    images: list[str]
 
 
-class EvalResult(BaseModel):
-    run_dir: str
-    results: dict[str, dict[str, dict[str, Any]]]
-    acceptance: dict[str, Any]
-    table: str
+class TrainResult(EvalResult):
+    """A trained run: :class:`EvalResult` plus each job's training time and the pictures."""
+
+    train_seconds: dict[str, float] = Field(description="training time of each job (s)")
+    images: list[str] = Field(description="pictures in the run folder (relative paths)")
 
 
-class RenderResult(BaseModel):
+class RenderResult(RunResult):
+    """Drawn episodes: the strip and GIFs (also in ``artifacts``), and how the policy did."""
+
     strip: str
     gifs: list[str]
     accuracy: float
     moves: float
+
+
+def headline(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, float]:
+    """``policy/split/accuracy`` and ``policy/split/moves`` for every scored policy and split."""
+    return {
+        f"{policy}/{split}/{key}": float(m[key])
+        for policy, splits in results.items()
+        for split, m in splits.items()
+        for key in ("accuracy", "moves")
+    }
 
 
 def acceptance(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -140,15 +186,21 @@ class ObjExist:
             summary = run.run_stage(f"train-{job.name}", fn)
             seconds[job.name] = float(summary.get("train_seconds", 0.0))
         self.net_ = self._load(run, "agent")
-        result = self._evaluate(run, sim)
+        result = self._evaluate(run, sim, report=False)
+        images = self._pictures(run, sim)
+        artifacts = dict(result.artifacts)
+        artifacts.update(self._report(run, result, images))
+        artifacts.update({Path(p).stem: run.path / p for p in images})
         run.finish(train_seconds=seconds, acceptance=result.acceptance)
         return TrainResult(
-            run_dir=str(run.path),
+            run_dir=run.path,
+            metrics=result.metrics,
+            artifacts=artifacts,
             train_seconds=seconds,
             results=result.results,
             acceptance=result.acceptance,
             table=result.table,
-            images=self._pictures(run, sim),
+            images=images,
         )
 
     def _load(self, run: RunDir, name: str) -> Any:
@@ -158,7 +210,7 @@ class ObjExist:
             raise StageError(f"{run.path} has no finished '{name}' model; run train first")
         return load_net(self.config, run.stage_dir(f"train-{name}") / "model.pt")
 
-    def _evaluate(self, run: RunDir, sim: Any) -> EvalResult:
+    def _evaluate(self, run: RunDir, sim: Any, report: bool = True) -> EvalResult:
         from ennead.core.io import atomic_write_json, atomic_write_text
         from ennead.objexist.evaluate import EvalSuite
         from ennead.objexist.viz import results_table
@@ -168,19 +220,87 @@ class ObjExist:
             sim, list(cfg.eval.levels), cfg.eval.episodes, cfg.eval.seed, cfg.eval.holdout
         )
         results: dict[str, dict[str, dict[str, Any]]] = {}
+        raw: dict[str, dict[str, dict[str, np.ndarray]]] = {}
         for name in LEARNED:
             if run.is_done(f"train-{name}"):
                 policy = name if name in ("exhaustive", "passive", "random") else "learned"
                 t0 = time.perf_counter()
-                results[name] = suite.run(self._load(run, name), policy)  # type: ignore[arg-type]
+                raw[name] = {}
+                net = self._load(run, name)
+                results[name] = suite.run(net, policy, raw=raw[name])  # type: ignore[arg-type]
                 log.info("evaluated %s in %.1f s", name, time.perf_counter() - t0)
         if "oracle" in cfg.baselines.run:
-            results["oracle"] = suite.run(None, "oracle")
+            raw["oracle"] = {}
+            results["oracle"] = suite.run(None, "oracle", raw=raw["oracle"])
         table = results_table(results)
         gate = acceptance(results)
         atomic_write_json(run.path / "results.json", {"results": results, "acceptance": gate})
+        # per-episode outcomes on the shared test scenes, for paired intervals (objexist.seeds)
+        save_episodes(run.path / EPISODES_FILE, raw)
         atomic_write_text(run.path / "results.md", table)
-        return EvalResult(run_dir=str(run.path), results=results, acceptance=gate, table=table)
+        result = EvalResult(
+            run_dir=run.path,
+            metrics=headline(results),
+            artifacts={
+                "results": run.path / "results.json",
+                "results_md": run.path / "results.md",
+                "episodes": run.path / EPISODES_FILE,
+            },
+            results=results,
+            acceptance=gate,
+            table=table,
+        )
+        if report:
+            images = [p for p in (LEARNING_CURVES, STRIP) if (run.path / p).exists()]
+            result.artifacts.update(self._report(run, result, images))
+        return result
+
+    def _report(self, run: RunDir, result: EvalResult, images: list[str]) -> dict[str, Path]:
+        """The run's report through core.eval.report: report.md and a self-contained report.html."""
+        from ennead.core.eval.report import Report
+
+        cfg = self.config
+        saved = run.path / "config.yaml"
+        if saved.is_file():  # describe the run as it was made, whatever this facade holds
+            import yaml
+
+            cfg = ObjExistConfig.model_validate(yaml.safe_load(saved.read_text(encoding="utf-8")))
+        rep = Report(
+            "ObjExist: robotic object existence prediction",
+            f"run {run.path.name}; seed {cfg.seed}; {cfg.sim.observation} observations at "
+            f"{cfg.sim.resolution}px; {cfg.eval.episodes} greedy test episodes per split "
+            f"(seed {cfg.eval.seed}), the same scenes for every policy",
+        )
+        rows = [
+            {
+                "policy": policy,
+                "split": split,
+                "accuracy (%)": 100 * m["accuracy"],
+                "moves": m["moves"],
+                "reward": m["reward"],
+                "episodes": m["episodes"],
+            }
+            for policy, splits in result.results.items()
+            for split, m in splits.items()
+        ]
+        rep.heading("Accuracy and moves").table(rows)
+        cells = [
+            {"policy": policy, "split": split, "cell": cell, **values}
+            for policy, splits in result.results.items()
+            for split, m in splits.items()
+            if split == "two_occluded"
+            for cell, values in m["cells"].items()
+        ]
+        if cells:
+            rep.heading("Occluded scenes by cell").table(cells)
+        gate = [{"criterion": k, "value": v} for k, v in result.acceptance.items()]
+        rep.heading("Acceptance gate (L4 mixed, L3 occluded)").table(gate)
+        if images:
+            rep.heading("Pictures")
+            for rel in images:
+                rep.image(run.path / rel, caption=rel, link=rel)
+        md, page = rep.write(run.path)
+        return {"report_md": md, "report_html": page}
 
     def evaluate(self, run_dir: str | Path) -> EvalResult:
         """Score the trained models of a run folder on fresh test scenes (``eval`` settings)."""
@@ -196,7 +316,7 @@ class ObjExist:
         from ennead.objexist.viz import learning_curves
 
         images = []
-        curve = learning_curves(run.read_metrics(), run.path / "learning_curves.png")
+        curve = learning_curves(run.read_metrics(), run.path / LEARNING_CURVES)
         if curve is not None:
             images.append(str(curve.relative_to(run.path)))
         rendered = self.render(run.path / "episodes", run_dir=run.path, level="two_occluded", n=4)
@@ -245,8 +365,8 @@ class ObjExist:
                 net,
                 sim,
                 scenes,
-                policy,
-                greedy=True,  # type: ignore[arg-type]
+                policy,  # type: ignore[arg-type]
+                greedy=True,
                 rng=np.random.default_rng(seed),
             )
         out = Path(out)
@@ -259,7 +379,11 @@ class ObjExist:
             if gif
             else []
         )
+        artifacts = {"strip": Path(strip)} | {Path(g).stem: Path(g) for g in gifs}
         return RenderResult(
+            run_dir=Path(run_dir) if run_dir is not None else None,
+            metrics={"accuracy": float(ep.correct.mean()), "moves": float(ep.moves.mean())},
+            artifacts=artifacts,
             strip=str(strip),
             gifs=gifs,
             accuracy=float(ep.correct.mean()),
@@ -277,35 +401,28 @@ class ObjExist:
             "config file",
         )
 
-    def report(self, run_dir: str | Path) -> Path:
-        """(Re)write ``report.md`` and ``report.html`` of a trained run (results and pictures)."""
+    def report(self, run_dir: str | Path) -> RunResult:
+        """(Re)write ``report.md`` and ``report.html`` of an evaluated run (results, pictures)."""
         import json
 
-        from ennead.core.eval.report import Report
-        from ennead.core.io import atomic_write_text
+        from ennead.objexist.viz import results_table
 
-        run = Path(run_dir)
-        path = run / "results.json"
+        run = RunDir(run_dir)
+        path = run.path / "results.json"
         if not path.is_file():
-            raise StageError(f"{run} has no results.json; run `ennead objexist train` first")
+            raise StageError(f"{run.path} has no results.json; run `ennead objexist train` first")
         data = json.loads(path.read_text(encoding="utf-8"))
-        rows = [
-            {
-                "policy": policy,
-                "scenes": split,
-                "accuracy": cell["accuracy"],
-                "moves": cell["moves"],
-            }
-            for policy, splits in data["results"].items()
-            for split, cell in splits.items()
-        ]
-        rep = Report("ObjExist run", str(run)).table(rows, caption="test scenes")
-        rep.paragraph("acceptance: " + json.dumps(data.get("acceptance", {})))
-        for img in [run / "learning_curves.png", *sorted(run.glob("episodes/*.png"))]:
-            if img.is_file():
-                rep.image(img, link=str(img.relative_to(run)))
-        atomic_write_text(run / "report.md", rep.to_markdown())
-        return atomic_write_text(run / "report.html", rep.to_html())
+        result = EvalResult(
+            run_dir=run.path,
+            metrics=headline(data["results"]),
+            results=data["results"],
+            acceptance=data.get("acceptance", {}),
+            table=results_table(data["results"]),
+        )
+        images = [p for p in (LEARNING_CURVES, STRIP) if (run.path / p).exists()]
+        return RunResult(
+            run_dir=run.path, metrics=result.metrics, artifacts=self._report(run, result, images)
+        )
 
 
 def tour_demo(run: RunDir) -> dict[str, Any]:

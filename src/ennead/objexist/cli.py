@@ -84,7 +84,7 @@ def report(run: Annotated[Path, dir_arg("A trained run folder.")]) -> None:
     """(Re)write the report (Markdown + HTML with pictures) of a trained run folder."""
     from ennead.objexist.api import ObjExist
 
-    print(f"report: {ObjExist().report(run)}")
+    print(f"report: {ObjExist().report(run).artifacts['report_html']}")
 
 
 @app.command()

@@ -44,7 +44,15 @@ class EvalSuite:
                 ]
                 self.sets[key] = Scenes.concat(parts)
 
-    def run(self, net: ObjExistNet | None, policy: Policy, seed: int = 0) -> dict[str, Any]:
+    def run(
+        self,
+        net: ObjExistNet | None,
+        policy: Policy,
+        seed: int = 0,
+        raw: dict[str, dict[str, np.ndarray]] | None = None,
+    ) -> dict[str, Any]:
+        """Score ``policy`` on every split; ``raw`` (when given) receives per-episode ``correct``
+        and ``moves`` per split, in scene order, for paired intervals across policies."""
         out: dict[str, Any] = {}
         rng = np.random.default_rng(seed)
         for key, scenes in self.sets.items():
@@ -54,6 +62,11 @@ class EvalSuite:
                     sub = scenes.take(np.arange(s, min(s + self.batch, len(scenes))))
                     eps.append((sub, rollout(net, self.sim, sub, policy, greedy=True, rng=rng)))
             out[key] = summarise(eps, self.sim.cfg.max_moves)
+            if raw is not None:
+                raw[key] = {
+                    "correct": np.concatenate([e.correct for _, e in eps]),
+                    "moves": np.concatenate([e.moves for _, e in eps]),
+                }
         return out
 
 
