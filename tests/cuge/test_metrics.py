@@ -8,7 +8,14 @@ import pytest
 
 from ennead.core.errors import DataError, UnknownNameError
 from ennead.core.eval import corpus_score, metrics
-from ennead.cuge.metrics import METRICS, char_edits, parse_number, score_metric
+from ennead.cuge.metrics import (
+    CUGEMetric,
+    char_edits,
+    cuge_metric_names,
+    get_cuge_metric,
+    parse_number,
+    score_metric,
+)
 
 
 def close(a: float, b: float) -> bool:
@@ -149,8 +156,15 @@ def test_math_numbers():
 
 
 def test_registered_in_core_registry():
-    for name in METRICS:
-        assert name in metrics
+    names = cuge_metric_names()
+    assert len(names) == 20
+    for name in names:  # one registry: core's holds the very objects CUGE scores with
+        metric = metrics.get(name)
+        assert isinstance(metric, CUGEMetric) and metric is get_cuge_metric(name)
+        assert metric.range == (0.0, 1.0) and metrics.meta(name)["summary"].startswith("[cuge]")
+    # the registered score is 0-1; CUGE shows percent
+    assert close(get_cuge_metric("choice_accuracy").score([0, 1], [0, 0]), 0.5)
+    assert close(score_metric("choice_accuracy", [0, 1], [0, 0]), 50.0)
     assert close(corpus_score(["我 爱 北京"], [["我 爱北京"]], "seg_f1"), 0.4)
     assert close(corpus_score(["你好"], [["再见", "你好"]], "rouge_l_zh"), 1.0)
     assert close(corpus_score(['["d1"]'], [['{"d1": 1}']], "ndcg_at_k"), 1.0)

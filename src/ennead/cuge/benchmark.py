@@ -252,9 +252,9 @@ class Benchmark:
 
 
 def _check_semantics(spec: BenchmarkSpec, raw: Mapping[str, Any]) -> None:
-    from ennead.cuge.metrics import METRICS
+    from ennead.cuge.metrics import cuge_metric_names
 
-    known = set(METRICS)
+    known = set(cuge_metric_names())
     seen: dict[str, str] = {}
     where = _Where(raw)
     for ci, cap in enumerate(spec.capabilities):

@@ -1,21 +1,27 @@
-"""CUGE's metrics, on structured predictions, in percent (as the report prints them).
+"""CUGE's metrics, on structured predictions, in core's one metric registry.
 
-Each :class:`CorpusMetric` scores a whole dataset: ``fn(predictions, golds, **params)`` where
-items are JSON values of the dataset's format (word lists, spans, rankings, text, ...). They are
-also registered in :mod:`ennead.core.eval.metrics` (string items; JSON strings for structured
-ones) so ``ennead ls`` lists them and ``corpus_score`` can use them.
+Each metric is a :class:`CUGEMetric` registered in :mod:`ennead.core.eval.metrics` (the only
+metric registry): like every core metric it scores 0-1, on strings (JSON strings for structured
+items) through ``corpus_score``, and also on the JSON values of a dataset's format (word lists,
+spans, rankings, text, ...) through ``CUGEMetric.score(predictions, golds, **params)``. CUGE
+shows percent, as the report prints them: :func:`score_metric` is ``100 * score``.
 
->>> round(METRICS["seg_f1"].fn([["北京", "大学生"]], [["北京大学", "生"]]), 2)
+The names are declared as ``ennead.metrics`` entry points (pyproject), so ``ennead ls`` lists
+them without importing ``ennead.cuge``; the first lookup imports this module, which registers the
+objects with their summaries.
+
+>>> score_metric("seg_f1", [["北京", "大学生"]], [["北京大学", "生"]])
 0.0
->>> round(METRICS["seg_f1"].fn([["我", "爱", "北京"]], [["我", "爱北京"]]), 2)
+>>> round(score_metric("seg_f1", [["我", "爱", "北京"]], [["我", "爱北京"]]), 2)
 40.0
+>>> round(get_cuge_metric("seg_f1").score([["我", "爱", "北京"]], [["我", "爱北京"]]), 2)
+0.4
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
-import functools
 import json
 import math
 import operator
@@ -25,28 +31,77 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from types import SimpleNamespace
 from typing import Any
 
-from ennead.core.errors import DataError
+from ennead.core.errors import DataError, UnknownNameError
+from ennead.core.eval.metrics import Metric
+from ennead.core.eval.metrics import metrics as registry
 from ennead.core.imports import require
 
 Fn = Callable[..., float]
 
 
+def _no_structured(preds: Sequence[Any], golds: Sequence[Any]) -> float:
+    raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class CorpusMetric:
-    name: str
-    fn: Fn
-    summary: str
+class CUGEMetric(Metric):
+    """A core :class:`Metric` (0-1) that also scores structured items: ``score(preds, golds,
+    **params)`` on JSON values of a dataset's format, 0-1 as well."""
+
+    score: Fn = _no_structured
     needs_gold: bool = True
 
 
-METRICS: dict[str, CorpusMetric] = {}
+# One attribute per metric: the targets of the ``ennead.metrics`` entry points
+# (``ennead.cuge.metrics:CORE.seg_f1``).
+CORE = SimpleNamespace()
+
+
+def _decode(value: str) -> Any:
+    text = value.strip()
+    if text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+_TEXT_METRICS = {"em_zh", "rouge_l_zh", "rouge_1_zh", "rouge_2_zh", "bleu_zh"}
+
+
+def _string_corpus(name: str, fn: Fn) -> Callable[[Sequence[str], Sequence[Sequence[str]]], float]:
+    """The core (string) view of a structured metric: JSON strings are decoded first."""
+
+    def corpus(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
+        if name in _TEXT_METRICS:
+            golds: list[Any] = [list(r) for r in references]
+            return float(fn(list(predictions), golds))
+        preds = [_decode(p) for p in predictions]
+        golds = [_decode(r[0]) for r in references]
+        if name in ("seg_f1", "seg_pos_f1"):
+            golds = [{"references": [_decode(x) for x in r]} for r in references]
+        return float(fn(preds, golds))
+
+    return corpus
 
 
 def _metric(name: str, summary: str, needs_gold: bool = True) -> Callable[[Fn], Fn]:
+    """Register ``fn`` (structured, 0-1) in core's registry as a :class:`CUGEMetric`."""
+
     def deco(fn: Fn) -> Fn:
-        METRICS[name] = CorpusMetric(name, fn, summary, needs_gold)
+        corpus = _string_corpus(name, fn)
+
+        def item(prediction: str, references: Sequence[str]) -> float:
+            return corpus([prediction], [references])
+
+        text = f"[cuge] {summary}"
+        metric = CUGEMetric(name, item, True, (0.0, 1.0), text, corpus, fn, needs_gold)
+        registry.register(name, metric, summary=text, system="cuge")
+        setattr(CORE, name, metric)
         return fn
 
     return deco
@@ -145,7 +200,7 @@ def _span_f1(preds: Sequence[Any], golds: Sequence[Any], tagged: bool, name: str
         tp += best[1]
         n_pred += sum(p.values())
         n_gold += best[2]
-    return 100.0 * _prf(tp, n_pred, n_gold)
+    return _prf(tp, n_pred, n_gold)
 
 
 @_metric("seg_f1", "word segmentation F1 over character spans, micro over the corpus")
@@ -186,8 +241,8 @@ def _set_f1(
         n_pred += len(p)
         n_gold += len(g)
     if n_pred == 0 and n_gold == 0:
-        return 100.0
-    return 100.0 * _prf(tp, n_pred, n_gold)
+        return 1.0
+    return _prf(tp, n_pred, n_gold)
 
 
 @_metric("set_f1", "micro F1 of predicted vs gold item sets (e.g. evidence sentences)")
@@ -226,14 +281,14 @@ def as_choice(value: Any) -> int:
 @_metric("choice_accuracy", "multiple-choice accuracy (index or letter)")
 def choice_accuracy(preds: Sequence[Any], golds: Sequence[Any]) -> float:
     _pair(preds, golds, "choice_accuracy")
-    return 100.0 * sum(as_choice(p) == as_choice(g) for p, g in zip(preds, golds)) / len(golds)
+    return sum(as_choice(p) == as_choice(g) for p, g in zip(preds, golds)) / len(golds)
 
 
 @_metric("label_accuracy", "classification accuracy: label equality after stripping spaces")
 def label_accuracy(preds: Sequence[Any], golds: Sequence[Any]) -> float:
     _pair(preds, golds, "label_accuracy")
     hits = sum(str(p).strip() == str(g).strip() for p, g in zip(preds, golds))
-    return 100.0 * hits / len(golds)
+    return hits / len(golds)
 
 
 @_metric("binary_f1", "F1 of the positive class of a binary label")
@@ -242,7 +297,7 @@ def binary_f1(preds: Sequence[Any], golds: Sequence[Any], positive: str = "1") -
     p = [str(x).strip() == positive for x in preds]
     g = [str(x).strip() == positive for x in golds]
     tp = sum(a and b for a, b in zip(p, g))
-    return 100.0 * _prf(tp, sum(p), sum(g))
+    return _prf(tp, sum(p), sum(g))
 
 
 # -- retrieval and ranking -----------------------------------------------------------------
@@ -261,7 +316,7 @@ def accuracy_at_k(preds: Sequence[Any], golds: Sequence[Any], k: int = 1) -> flo
     for pred, gold in zip(preds, golds):
         gold_set = {str(g) for g in (gold if isinstance(gold, list) else [gold])}
         hits += bool(gold_set & set(as_ranking(pred)[:k]))
-    return 100.0 * hits / len(golds)
+    return hits / len(golds)
 
 
 def _gains(gold: Any) -> dict[str, float]:
@@ -291,7 +346,7 @@ def ndcg_at_k(preds: Sequence[Any], golds: Sequence[Any], k: int = 10) -> float:
             dcg += (2 ** rel.get(doc, 0.0) - 1) / math.log2(i + 2)
         total += dcg / idcg
         n += 1
-    return 100.0 * total / n if n else 0.0
+    return total / n if n else 0.0
 
 
 # -- text --------------------------------------------------------------------------------------
@@ -324,7 +379,7 @@ def em_zh(preds: Sequence[Any], golds: Sequence[Any]) -> float:
     for pred, gold in zip(preds, golds):
         p = normalize_zh(_as_text(pred))
         hits += any(p == normalize_zh(r) for r in _as_refs(gold))
-    return 100.0 * hits / len(golds)
+    return hits / len(golds)
 
 
 def _chars(text: str) -> list[str]:
@@ -363,7 +418,7 @@ def _rouge(preds: Sequence[Any], golds: Sequence[Any], n: int | None, name: str)
     for pred, gold in zip(preds, golds):
         text = _as_text(pred)
         total += max(_rouge_item(text, ref, n) for ref in _as_refs(gold))
-    return 100.0 * total / len(golds)
+    return total / len(golds)
 
 
 @_metric("rouge_l_zh", "character-level ROUGE-L F1, best reference per item, mean over items")
@@ -391,7 +446,7 @@ def bleu_zh(preds: Sequence[Any], golds: Sequence[Any]) -> float:
     # sacrebleu wants equally many reference streams; repeating a reference changes nothing
     # (clipped counts and the closest reference length are the same).
     streams = [[r[i] if i < len(r) else r[0] for r in refs] for i in range(width)]
-    return float(sacrebleu.corpus_bleu(hyps, streams, tokenize="zh").score)
+    return float(sacrebleu.corpus_bleu(hyps, streams, tokenize="zh").score) / 100.0  # 0-100 there
 
 
 def _distinct(preds: Sequence[Any], n: int) -> float:
@@ -401,7 +456,7 @@ def _distinct(preds: Sequence[Any], n: int) -> float:
     for pred in preds:
         grams.update(_ngrams(_chars(_as_text(pred)), n))
     total = sum(grams.values())
-    return 100.0 * len(grams) / total if total else 0.0
+    return len(grams) / total if total else 0.0
 
 
 @_metric("distinct_1", "Distinct-1: unique / all character unigrams over all outputs", False)
@@ -450,7 +505,7 @@ def gec_f(preds: Sequence[Any], golds: Sequence[Any], beta: float = 0.5) -> floa
         tp, fp, fn = tp + best[1], fp - best[2], fn - best[3]
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
-    return 100.0 * ((1 + beta**2) * p * r / (beta**2 * p + r) if p + r else 0.0)
+    return (1 + beta**2) * p * r / (beta**2 * p + r) if p + r else 0.0
 
 
 @_metric("gec_f1", "GEC character-edit F1 against the best reference (CUGE report)")
@@ -533,70 +588,23 @@ def math_accuracy(preds: Sequence[Any], golds: Sequence[Any]) -> float:
         if g is None:
             raise DataError(f"math_accuracy: gold answer {gold!r} is not a number")
         hits += p is not None and math.isclose(p, g, rel_tol=1e-6, abs_tol=1e-4)
-    return 100.0 * hits / len(golds)
+    return hits / len(golds)
 
 
-# -- registration in core --------------------------------------------------------------------
-def _decode(value: str) -> Any:
-    text = value.strip()
-    if text[:1] in "[{":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return value
-    return value
+# -- lookups ---------------------------------------------------------------------------------
+def cuge_metric_names() -> list[str]:
+    """The registered metrics that score CUGE's structured items."""
+    return sorted(vars(CORE))
 
 
-_TEXT_METRICS = {"em_zh", "rouge_l_zh", "rouge_1_zh", "rouge_2_zh", "bleu_zh"}
-
-
-def _core_corpus(name: str) -> Callable[[Sequence[str], Sequence[Sequence[str]]], float]:
-    metric = METRICS[name]
-
-    def corpus(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
-        if name in _TEXT_METRICS:
-            golds: list[Any] = [list(r) for r in references]
-            return metric.fn(list(predictions), golds) / 100.0
-        preds = [_decode(p) for p in predictions]
-        golds = [_decode(r[0]) for r in references]
-        if name in ("seg_f1", "seg_pos_f1"):
-            golds = [{"references": [_decode(x) for x in r]} for r in references]
-        return metric.fn(preds, golds) / 100.0
-
-    return corpus
-
-
-@functools.lru_cache(maxsize=1)
-def ensure_registered() -> list[str]:
-    """Add every CUGE metric to the core registry (as 0-1 scores); idempotent."""
-    from ennead.core.eval.metrics import Metric, metrics
-
-    added = []
-    known = set(metrics.names())
-    for name, m in METRICS.items():
-        if name in known:
-            continue
-        corpus = _core_corpus(name)
-
-        def item(prediction: str, references: Sequence[str], corpus: Any = corpus) -> float:
-            return float(corpus([prediction], [references]))
-
-        metrics.register(
-            name,
-            Metric(name, item, True, (0.0, 1.0), f"[cuge] {m.summary}", corpus),
-            summary=f"[cuge] {m.summary}",
-        )
-        added.append(name)
-    return added
+def get_cuge_metric(name: str) -> CUGEMetric:
+    """The registered CUGE metric; unknown names raise UnknownNameError with suggestions."""
+    metric = getattr(CORE, name, None)
+    if not isinstance(metric, CUGEMetric):
+        raise UnknownNameError("CUGE metric", name, cuge_metric_names())
+    return metric
 
 
 def score_metric(name: str, preds: Sequence[Any], golds: Sequence[Any], **params: Any) -> float:
-    """One CUGE metric in percent; unknown names raise UnknownNameError."""
-    if name not in METRICS:
-        from ennead.core.errors import UnknownNameError
-
-        raise UnknownNameError("CUGE metric", name, METRICS)
-    return float(METRICS[name].fn(preds, golds, **params))
-
-
-ensure_registered()
+    """One CUGE metric in percent (``100 *`` the registered 0-1 score)."""
+    return 100.0 * float(get_cuge_metric(name).score(preds, golds, **params))
