@@ -67,7 +67,10 @@ def iter_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DataError(
-                    f"invalid JSON ({exc.msg} at column {exc.colno})", path, lineno
+                    # some messages end in "at" ("Unterminated string starting at"): no "at at"
+                    f"invalid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})",
+                    path,
+                    lineno,
                 ) from None
             if not isinstance(obj, dict):
                 raise DataError(f"expected a JSON object, got {type(obj).__name__}", path, lineno)
