@@ -88,3 +88,75 @@ def test_report_blocks_and_write(tmp_path, result):
         report.image(tmp_path / "missing.png")
     with pytest.raises(DataError, match="unsupported image type"):
         report.image(tmp_path / "plot.bmp")
+
+
+def test_sections_mapping_tables_intervals_and_notes():
+    from ennead.core.eval.report import format_interval, table_rows
+    from ennead.core.eval.stats import Interval
+
+    report = (
+        Report("DDR", digits=1)
+        .section("Results & gains", "Accuracy in %.")
+        .table({"vanilla": {"acc": 34.4}, "ddr": {"acc": 92.2}}, index="method")
+        .table([{"gain": Interval(57.8, 50.1, 65.0)}, {"gain": Interval(1.0, float("nan"), 2.0)}])
+        .key_values({"seeds": [0, 1], "model": "tiny", "nested": {"a": 1}})
+        .bullets(["one <b>", "two"])
+        .note("did not reproduce on seed 3")
+    )
+    md, page = report.to_markdown(), report.to_html()
+    assert '<a id="results-gains"></a>\n' in md and "## Results & gains" in md
+    assert '<h2 id="results-gains">Results &amp; gains</h2>' in page
+    assert "| method | acc |" in md and "| ddr | 92.2 |" in md
+    assert "| +57.8 [50.1, 65.0] |" in md and "| +1.0 [n/a] |" in md
+    assert '| nested | {"a": 1} |' in md and "| seeds | [0, 1] |" in md
+    assert "- one &lt;b&gt;" not in md and "- one <b>\n- two\n" in md
+    assert "<li>one &lt;b&gt;</li>" in page and '<p class="note">did not reproduce' in page
+    assert "> did not reproduce on seed 3" in md
+    assert format_interval(0.052, 0.021, 0.083, digits=1, scale=100) == "+5.2 [2.1, 8.3]"
+    assert format_interval(-2, -3, -1, digits=0, sign=False) == "-2 [-3, -1]"
+    with pytest.raises(DataError, match="row 'x'"):
+        table_rows({"x": 1})
+
+
+def test_claims_table_from_claim_objects():
+    from ennead.core.claims import Claim
+
+    good = Claim(
+        system="ddr",
+        paper="Li 2025",
+        claim="DDR beats vanilla",
+        measured="accuracy",
+        comparison="DDR - vanilla",
+        values=[4.0, 6.0, 5.0],
+        seeds=[0, 1, 2],
+        claimed=3.0,
+    )
+    md = Report("Claims").claims([good]).to_markdown()
+    header = md.splitlines()[4]
+    assert header.startswith("| system | paper | claim |") and "verdict" in header
+    assert "| reproduced |" in md and "+5.00 [2.52, 7.48]" in md and "error" not in header
+    broken = Claim.not_run("timed out", system="sqe")
+    md = Report("Claims").claims([good, broken]).to_markdown()
+    assert md.splitlines()[4].endswith("| error |") and "| not run |" in md and "timed out" in md
+
+
+def test_figures_are_embedded_and_written(tmp_path):
+    pytest.importorskip("matplotlib")
+    from ennead.core.eval.stats import Interval
+
+    report = (
+        Report("Plots")
+        .line_plot("loss", {"dpo": ([1, 2, 3], [0.69, 0.5, 0.3])}, "step", "loss", "DPO loss")
+        .interval_plot(
+            "gains", {"seed pool": Interval(0.1, 0.02, 0.2), "tuple": (0.05, -0.01, 0.1)}, "gain"
+        )
+    )
+    md_path, html_path = report.write(tmp_path)
+    md, page = md_path.read_text(), html_path.read_text()
+    assert "![DPO loss](figures/loss.png)" in md and "![gains](figures/gains.png)" in md
+    for name in ("loss", "gains"):
+        data = (tmp_path / "figures" / f"{name}.png").read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 1000
+        assert base64.b64encode(data).decode() in page
+    with pytest.raises(DataError, match="figure name"):
+        report.line_plot("Bad Name", {"a": ([0], [0])})

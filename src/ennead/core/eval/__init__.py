@@ -7,7 +7,9 @@
   ``aggregate(tree, scores)`` -> :class:`AggregationResult` (drill-down, rows, dict); rules
   ``mean``, ``weighted``, ``harmonic``, ``geometric``; missing leaves as errors or skipped.
 - :mod:`~ennead.core.eval.report`: :class:`Report` rendered as Markdown and as a
-  self-contained HTML page.
+  self-contained HTML page: sections, tables from dict rows or ``{name: {column: value}}``,
+  interval cells (``+5.20 [2.10, 8.30]``), the claims table, notes, and figures (matplotlib
+  figures, line plots, interval plots) written to ``figures/``. Every system's report uses it.
 - :mod:`~ennead.core.eval.stats` (import it directly; it loads numpy): paired bootstrap over
   items, bootstrap of a mean, pooled seeds, t-interval over seeds, all returning an ``Interval``.
 

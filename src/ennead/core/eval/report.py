@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,8 @@ from typing import Any
 
 from ennead.core.errors import DataError
 from ennead.core.eval.aggregate import AggregationResult, NodeResult
-from ennead.core.io import atomic_write_text
+from ennead.core.imports import require
+from ennead.core.io import atomic_write_bytes, atomic_write_text
 
 _MEDIA = {
     ".png": "image/png",
@@ -33,6 +36,20 @@ _MEDIA = {
     ".webp": "image/webp",
 }
 _AGG_COLUMNS = ("node", "score", "raw", "baseline", "weight", "rule")
+FIGURES = "figures"
+# the claims table's columns, in order, as ``core.claims.Claim.row()`` names them
+CLAIM_COLUMNS = (
+    "system",
+    "paper",
+    "claim",
+    "measured here",
+    "comparison",
+    "effect [95% CI]",
+    "needs",
+    "verdict",
+    "n",
+    "per seed",
+)
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -61,17 +78,82 @@ class Link:
     href: str
 
 
+def format_interval(
+    estimate: float,
+    low: float,
+    high: float,
+    *,
+    digits: int = 2,
+    scale: float = 1.0,
+    sign: bool = True,
+) -> str:
+    """``"+5.2 [2.1, 8.3]"``: estimate (signed when ``sign``) and bounds, all times ``scale``.
+
+    >>> format_interval(0.052, 0.021, 0.083, digits=1, scale=100)
+    '+5.2 [2.1, 8.3]'
+    """
+    est = estimate * scale
+    head = f"{est:+.{digits}f}" if sign else f"{est:.{digits}f}"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return f"{head} [n/a]"
+    return f"{head} [{low * scale:.{digits}f}, {high * scale:.{digits}f}]"
+
+
+def _is_interval(value: Any) -> bool:
+    return all(hasattr(value, a) for a in ("estimate", "low", "high"))
+
+
 def fmt(value: Any, digits: int = 2) -> str:
-    """Cell text: floats to ``digits`` decimals, None as an empty cell, bools as yes/no."""
+    """Cell text: floats to ``digits`` decimals, None as an empty cell, bools as yes/no,
+    intervals (``estimate``, ``low``, ``high``: a stats ``Interval``) as ``+5.20 [2.10, 8.30]``.
+    """
     if value is None:
         return ""
     if isinstance(value, Link):
         return value.text
+    if _is_interval(value):
+        return format_interval(value.estimate, value.low, value.high, digits=digits)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.{digits}f}" if math.isfinite(value) else str(value)
     return str(value)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def _plain(value: Any) -> Any:
+    """Scalars as they are; lists and dicts as compact JSON text."""
+    if isinstance(value, (Mapping, list, tuple)):
+        return json.dumps(value, default=str)
+    return value
+
+
+def _triple(value: Any) -> tuple[float, float, float]:
+    if _is_interval(value):
+        return float(value.estimate), float(value.low), float(value.high)
+    est, low, high = value
+    return float(est), float(low), float(high)
+
+
+def table_rows(
+    rows: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]], index: str = "name"
+) -> list[dict[str, Any]]:
+    """Table rows from a list of dicts, or from ``{row name: {column: value}}``.
+
+    >>> table_rows({"vanilla": {"acc": 0.3}, "ddr": {"acc": 0.9}}, index="method")
+    [{'method': 'vanilla', 'acc': 0.3}, {'method': 'ddr', 'acc': 0.9}]
+    """
+    if isinstance(rows, Mapping):
+        out = []
+        for name, row in rows.items():
+            if not isinstance(row, Mapping):
+                raise DataError(f"table row {name!r}: expected a mapping of columns, got {row!r}")
+            out.append({index: name, **row})
+        return out
+    return [dict(r) for r in rows]
 
 
 def md_cell(text: str) -> str:
@@ -235,14 +317,57 @@ class Report:
         self._blocks.append(("code", {"text": text}))
         return self
 
+    def section(
+        self, title: str, text: str | None = None, level: int = 2, anchor: str | None = None
+    ) -> Report:
+        """A heading (anchored by its slug unless ``anchor`` is given) and an optional paragraph."""
+        self.heading(title, level, anchor or _slug(title))
+        return self.paragraph(text) if text else self
+
     def table(
         self,
-        rows: Sequence[Mapping[str, Any]],
+        rows: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]],
         columns: Sequence[str] | None = None,
         caption: str | None = None,
+        index: str = "name",
     ) -> Report:
-        self._blocks.append(("table", {"rows": list(rows), "columns": columns, "caption": caption}))
+        """Rows of dicts (columns: every key in first-seen order unless given), or a mapping of
+        ``{row name: {column: value}}`` whose names fill a first column called ``index``."""
+        self._blocks.append(
+            ("table", {"rows": table_rows(rows, index), "columns": columns, "caption": caption})
+        )
         return self
+
+    def key_values(self, values: Mapping[str, Any], caption: str | None = None) -> Report:
+        """A two-column table (key, value); nested values shown as compact JSON."""
+        rows = [{"key": k, "value": _plain(v)} for k, v in values.items()]
+        return self.table(rows, ["key", "value"], caption)
+
+    def bullets(self, items: Sequence[str]) -> Report:
+        self._blocks.append(("bullets", {"items": [str(i) for i in items]}))
+        return self
+
+    def note(self, text: str) -> Report:
+        """A highlighted remark (a caveat, a claim that did not reproduce)."""
+        self._blocks.append(("note", {"text": text}))
+        return self
+
+    def claims(
+        self,
+        claims: Sequence[Any],
+        columns: Sequence[str] | None = None,
+        caption: str | None = "paper claims",
+    ) -> Report:
+        """The claims table: one row per claim (``core.claims.Claim`` or anything with a
+        ``row()`` giving a dict, or plain dict rows); columns default to :data:`CLAIM_COLUMNS`
+        present in the rows, plus ``error`` when a claim has one."""
+        rows = [dict(c) if isinstance(c, Mapping) else dict(c.row()) for c in claims]
+        if columns is None:
+            present = {k for r in rows for k in r}
+            columns = [c for c in CLAIM_COLUMNS if c in present]
+            if any(r.get("error") for r in rows):
+                columns.append("error")
+        return self.table(rows, columns, caption)
 
     def aggregation(self, result: AggregationResult, caption: str | None = None) -> Report:
         self._blocks.append(("aggregation", {"result": result, "caption": caption}))
@@ -271,6 +396,77 @@ class Report:
         )
         return self
 
+    def figure(self, fig: Any, name: str, caption: str | None = None, dpi: int = 90) -> Report:
+        """A matplotlib figure, rendered to PNG now (and closed): embedded in the HTML, written to
+        ``figures/<name>.png`` beside the Markdown by :meth:`write`."""
+        import io
+
+        plt = require("matplotlib.pyplot", "report", "report figures")
+        if not _slug(name) == name:
+            raise DataError(f"figure name {name!r}: use lower-case letters, digits and '-'")
+        buf = io.BytesIO()
+        try:
+            fig.savefig(buf, dpi=dpi, format="png", bbox_inches="tight")
+        finally:
+            plt.close(fig)
+        return self._png(buf.getvalue(), f"{FIGURES}/{name}.png", caption or name)
+
+    def _png(self, data: bytes, link: str, caption: str) -> Report:
+        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        block = {"uri": uri, "link": link, "caption": caption, "data": data}
+        self._blocks.append(("image", block))
+        return self
+
+    def line_plot(
+        self,
+        name: str,
+        series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+        xlabel: str = "",
+        ylabel: str = "",
+        caption: str | None = None,
+    ) -> Report:
+        """Curves ``{label: (xs, ys)}`` on one axis (training curves, accuracy per round)."""
+        plt = require("matplotlib.pyplot", "report", "report figures")
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        for label, (xs, ys) in series.items():
+            ax.plot(list(xs), list(ys), marker="o" if len(xs) < 30 else None, label=label)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        if len(series) > 1:
+            ax.legend()
+        return self.figure(fig, name, caption)
+
+    def interval_plot(
+        self,
+        name: str,
+        intervals: Mapping[str, Any],
+        xlabel: str = "",
+        reference: float | None = 0.0,
+        caption: str | None = None,
+    ) -> Report:
+        """One row per label: the estimate as a dot and its interval as a bar (a forest plot).
+
+        ``intervals`` maps labels to objects with ``estimate``, ``low``, ``high`` (a stats
+        ``Interval``) or to ``(estimate, low, high)`` tuples; ``reference`` draws a dashed line.
+        """
+        plt = require("matplotlib.pyplot", "report", "report figures")
+        labels = list(intervals)
+        trip = [_triple(intervals[k]) for k in labels]
+        fig, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * max(1, len(labels))))
+        ys = list(range(len(labels)))[::-1]
+        for y, (est, low, high) in zip(ys, trip):
+            if math.isfinite(low) and math.isfinite(high):
+                ax.plot([low, high], [y, y], color="#5b8def", linewidth=3)
+            ax.plot([est], [y], "o", color="#1d1d1f")
+        if reference is not None:
+            ax.axvline(reference, color="#999", linestyle="--", linewidth=1)
+        ax.set_yticks(ys)
+        ax.set_yticklabels(labels)
+        ax.set_xlabel(xlabel)
+        ax.grid(axis="x", alpha=0.3)
+        return self.figure(fig, name, caption)
+
     # -- rendering ----------------------------------------------------------------------------
     def to_markdown(self) -> str:
         out = [f"# {self.title}\n"]
@@ -293,6 +489,10 @@ class Report:
                 out.append(caption + aggregation_markdown(b["result"], self.digits))
             elif kind == "image":
                 out.append(f"![{md_cell(b['caption'])}]({b['link']})\n")
+            elif kind == "bullets":
+                out.append("".join(f"- {' '.join(i.split())}\n" for i in b["items"]))
+            elif kind == "note":
+                out.append("> " + " ".join(b["text"].split()) + "\n")
         return "\n".join(out)
 
     def to_html(self) -> str:
@@ -318,6 +518,11 @@ class Report:
                     f'<figure><img src="{b["uri"]}" alt="{esc(b["caption"])}">'
                     f"<figcaption>{esc(b['caption'])}</figcaption></figure>"
                 )
+            elif kind == "bullets":
+                items = "".join(f"<li>{esc(i)}</li>" for i in b["items"])
+                body.append(f"<ul>{items}</ul>")
+            elif kind == "note":
+                body.append(f'<p class="note">{esc(b["text"])}</p>')
         return (
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -327,8 +532,12 @@ class Report:
         )
 
     def write(self, folder: str | Path, stem: str = "report") -> tuple[Path, Path]:
-        """Write ``<stem>.md`` and ``<stem>.html`` into ``folder`` (each atomically)."""
+        """Write ``<stem>.md`` and ``<stem>.html`` into ``folder`` (each atomically), and the
+        figures added with :meth:`figure` into ``folder/figures/``."""
         folder = Path(folder)
+        for kind, b in self._blocks:
+            if kind == "image" and b.get("data") is not None:
+                atomic_write_bytes(folder / b["link"], b["data"])
         md = atomic_write_text(folder / f"{stem}.md", self.to_markdown())
         page = atomic_write_text(folder / f"{stem}.html", self.to_html())
         return md, page

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ennead.core.errors import DataError
+from ennead.core.eval.report import format_interval
 
 __all__ = [
     "Interval",
@@ -46,23 +47,6 @@ __all__ = [
 
 # Resamples x items held in memory at once (float64: about 32 MB).
 _CHUNK_CELLS = 4_000_000
-
-
-def format_interval(
-    estimate: float,
-    low: float,
-    high: float,
-    *,
-    digits: int = 2,
-    scale: float = 1.0,
-    sign: bool = True,
-) -> str:
-    """``"+5.2 [2.1, 8.3]"``: estimate (signed when ``sign``) and bounds, all times ``scale``."""
-    est = estimate * scale
-    head = f"{est:+.{digits}f}" if sign else f"{est:.{digits}f}"
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return f"{head} [n/a]"
-    return f"{head} [{low * scale:.{digits}f}, {high * scale:.{digits}f}]"
 
 
 @dataclass(frozen=True)
