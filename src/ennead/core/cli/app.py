@@ -147,21 +147,26 @@ def tour(
     print(f"html:   {result.artifacts['html']}")
 
 
+def mount_system(name: str, root: typer.Typer | None = None) -> None:
+    """Add the registered system ``name``'s Typer sub-app as ``ennead <name>``."""
+    from ennead.core.registry import load_target
+    from ennead.core.systems import get_system
+
+    spec = get_system(name)
+    (root or app).add_typer(load_target(spec.cli), name=name, help=spec.summary)
+
+
 def _mount_systems() -> None:
-    """Add each registered system's sub-app; failures to import one must not break the rest."""
+    """Mount every registered system; a system that fails to import must not break the rest."""
     from ennead.core.errors import EnneadError
     from ennead.core.logging import get_logger
-    from ennead.core.registry import load_target
-    from ennead.core.systems import get_system, systems
+    from ennead.core.systems import systems
 
     for name in systems.names():
         try:
-            spec = get_system(name)
-            sub = load_target(spec.cli)
+            mount_system(name)
         except (ImportError, EnneadError, AttributeError, TypeError) as exc:
             get_logger(__name__).debug("system %s not mounted: %s", name, exc)
-            continue
-        app.add_typer(sub, name=name, help=spec.summary)
 
 
 _mount_systems()
