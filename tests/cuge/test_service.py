@@ -168,3 +168,42 @@ def test_schema_version_and_wal(client, tmp_path):
 
     with pytest.raises(DataError, match="newer than this ennead"):
         BoardStore(client.store.path)
+
+
+EVIL = "<img src=x onerror=alert(1)> [x](javascript:alert(1))"
+
+
+def test_honor_code_flag_and_escaping_on_every_board(client, rule_submission):
+    assert post(client, rule_submission).status_code == 201
+    flagged = dict(rule_submission, model=EVIL, org=EVIL, honor_code=False)
+    r = post(client, flagged)
+    assert r.status_code == 201 and r.json()["honor_code"] is False
+    rows = client.get("/api/board").json()["rows"]
+    by_model = {row["model"]: row for row in rows}
+    assert by_model[EVIL]["honor_code"] is False and by_model[EVIL]["flags"] == ["no-honor-code"]
+    assert by_model["rule-baseline"]["flags"] == []
+    subs = {s["model"]: s for s in client.get("/api/submissions").json()}
+    assert subs[EVIL]["honor_code"] is False and subs["rule-baseline"]["honor_code"] is True
+    md = client.get("/api/board.md").text
+    page = client.get("/board.html").text
+    assert md.count("no honor code") >= 3 and "no honor code" in page
+    assert "<img" not in md and "](javascript" not in md and "<img" not in page
+    drill = [line for line in md.splitlines() if line.startswith("### Drill-down: ")]
+    assert len(drill) == 2 and any("&lt;img" in line for line in drill)
+    named = client.get("/api/board.md", params={"board": "<script>x</script>"}).text
+    assert "<script>" not in named and "&lt;script&gt;" in named.splitlines()[0]
+    # the page script shows the flag (it inserts text with textContent, never HTML)
+    assert "no honor code" in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("datasets=synth-math,synth-math", "datasets: 'synth-math' given more than once"),
+        ("aggregator=weighted&weights=MR:2,MR:3", "weights: 'MR' given more than once"),
+        ("weights=MR:5", "no effect under aggregator 'mean'"),
+    ],
+)
+def test_board_queries_refused_with_names(client, query, message):
+    r = client.get(f"/api/board?{query}")
+    assert r.status_code == 400 and message in r.json()["detail"], r.text

@@ -351,7 +351,7 @@ def tour_demo(run: RunDir) -> dict[str, Any]:
 def _md_table(board: Board) -> str:
     from ennead.core.eval.report import markdown_table
 
-    return markdown_table(board.display_rows())
+    return markdown_table(board.display_rows(markdown=True))
 
 
 class TrivialRunner:

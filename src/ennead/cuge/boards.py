@@ -156,15 +156,19 @@ class Board:
         return drill_down(self.layout, row.entry.raw, self.spec.aggregator, not row.complete)
 
     # -- exports ----------------------------------------------------------------------------
-    def table(self, level: str = "capability") -> list[dict[str, Any]]:
-        """One dict per row: rank, model, org, date, per-node raw and normalised, index."""
+    def table(self, level: str = "capability", markdown: bool = False) -> list[dict[str, Any]]:
+        """One dict per row: rank, model, org, date, per-node raw and normalised, index.
+
+        ``markdown``: user strings get their Markdown punctuation escaped (table cells are
+        HTML-escaped by the core report; a model name must not become a link either)."""
+        cell = _md_punct if markdown else str
         out = []
         for r in self.rows:
             row: dict[str, Any] = {
                 "rank": r.rank,
-                "model": r.entry.model,
-                "org": r.entry.org,
-                "date": r.entry.date,
+                "model": cell(r.entry.model),
+                "org": cell(r.entry.org),
+                "date": cell(r.entry.date),
                 "submission": r.entry.id,
                 "honor_code": r.entry.honor_code,
             }
@@ -186,15 +190,18 @@ class Board:
             writer.writerows(rows)
         return buf.getvalue()
 
-    def display_rows(self) -> list[dict[str, Any]]:
-        """As the site shows it: ``raw (normalised)`` per capability, integer index."""
+    def display_rows(self, markdown: bool = False) -> list[dict[str, Any]]:
+        """As the site shows it: ``raw (normalised)`` per capability, integer index.
+
+        ``markdown``: for ``markdown_table`` (user strings' Markdown punctuation escaped)."""
+        cell = _md_punct if markdown else str
         out = []
         for r in self.rows:
             row: dict[str, Any] = {
                 "rank": r.rank if r.rank is not None else "-",
-                "model": r.entry.model,
-                "org": r.entry.org,
-                "date": r.entry.date,
+                "model": cell(r.entry.model),
+                "org": cell(r.entry.org),
+                "date": cell(r.entry.date),
                 "flag": "" if r.entry.honor_code else FLAG_NO_HONOR,
             }
             for cap in self.capability_ids:
@@ -222,7 +229,7 @@ class Board:
             f"{self.spec.aggregator} of the capability scores, each the {self.spec.aggregator} "
             "of its tasks, each of its datasets."
         )
-        rep.table(self.display_rows(), caption="Leaderboard")
+        rep.table(self.display_rows(markdown), caption="Leaderboard")
         notes = []
         if any(not r.complete for r in self.rows):
             notes.append("* incomplete: scored on the datasets it has (lenient board).")
@@ -243,7 +250,7 @@ class Board:
         for n in notes:
             rep.paragraph(text(n))
         rep.heading("Datasets")
-        rep.table(self.table("dataset"), caption="Raw and normalised score per dataset")
+        rep.table(self.table("dataset", markdown), caption="Raw and normalised score per dataset")
         for r in self.rows[:drill]:
             flag = "" if r.entry.honor_code else f" [{FLAG_NO_HONOR}]"
             rep.heading(text(f"Drill-down: {r.entry.model} ({r.entry.id}){flag}"), 3)
@@ -267,11 +274,15 @@ class Board:
 _MD_PUNCT = "\\`*_[]{}()#+!~"
 
 
+def _md_punct(value: str) -> str:
+    """Markdown punctuation backslash-escaped, so user text renders as text."""
+    return "".join("\\" + ch if ch in _MD_PUNCT else ch for ch in str(value))
+
+
 def _md_text(value: str) -> str:
     """Free text for a Markdown heading or paragraph: Markdown punctuation backslash-escaped,
     HTML-significant characters as entities, one line."""
-    escaped = "".join("\\" + ch if ch in _MD_PUNCT else ch for ch in value)
-    return md_cell(escaped)
+    return md_cell(_md_punct(value))
 
 
 def _round(value: float | None, digits: int) -> float | None:
