@@ -16,11 +16,11 @@ import typer
 from ennead.core.cli.common import (
     FILES,
     ConfigArg,
+    ConfigOpt,
     JsonOpt,
     SetOpt,
-    check_config,
+    add_check_verb,
     emit,
-    finish_check,
     load_system_config,
     out_opt,
     system_app,
@@ -35,10 +35,6 @@ SubmissionsArg = Annotated[
         metavar=FILES,
         show_default=False,
     ),
-]
-ConfigOpt = Annotated[
-    str | None,
-    typer.Option("--config", "-c", help="Preset (tiny, default, paper) or a YAML file."),
 ]
 PRESETS = ("tiny", "default", "paper")
 
@@ -183,24 +179,15 @@ app.command(
 )(board)
 
 
-@app.command()
-def check(
-    submissions: Annotated[
-        list[str] | None,
-        typer.Argument(help="Submission JSON files to validate.", metavar="[FILES]..."),
-    ] = None,
-    config: ConfigOpt = None,
-    overrides: SetOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Validate submissions and the config; print each problem as file:line; rank nothing."""
-    from ennead.cuge.api import CUGE
-    from ennead.cuge.config import CUGEConfig
-
-    cfg, issues = check_config(CUGEConfig, config, overrides, package="ennead.cuge", default=None)
-    result = CUGE(cfg).check(submissions or [])  # the files are checked even if the config is not
-    result.issues[:0] = issues
-    finish_check(result, as_json)
+add_check_verb(
+    app,
+    facade="ennead.cuge.api:CUGE",
+    config_cls="ennead.cuge.config:CUGEConfig",
+    package="ennead.cuge",
+    default=None,
+    files_help="Submission JSON files to validate.",
+    doc="Validate submissions and the config; print each problem as file:line; rank nothing.",
+)
 
 
 @app.command()

@@ -14,11 +14,10 @@ from ennead.core.cli.common import (
     JsonOpt,
     RunDirOpt,
     SetOpt,
-    check_config,
+    add_check_verb,
     dir_arg,
     dir_opt,
     file_opt,
-    finish_check,
     load_system_config,
     out_opt,
     result_json,
@@ -232,23 +231,11 @@ def report(run: Annotated[Path, dir_arg("A train/demo/wordnet run folder.")]) ->
     print(f"report: {DDR().report(run)}")
 
 
-@app.command()
-def check(
-    files: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Question files (JSONL) to validate.", metavar="[FILES]..."),
-    ] = None,
-    config: Annotated[
-        str | None, typer.Option("--config", "-c", help="Preset or YAML file to check too.")
-    ] = None,
-    overrides: SetOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Validate question files and the config; print each problem as file:line; run nothing."""
-    from ennead.ddr.api import DDR
-    from ennead.ddr.config import DDRConfig
-
-    cfg, issues = check_config(DDRConfig, config, overrides, package="ennead.ddr")
-    result = DDR(cfg).check(files or [])  # the files are checked even if the config is not
-    result.issues[:0] = issues
-    finish_check(result, as_json)
+add_check_verb(
+    app,
+    facade="ennead.ddr.api:DDR",
+    config_cls="ennead.ddr.config:DDRConfig",
+    package="ennead.ddr",
+    files_help="Question files (JSONL) to validate.",
+    doc="Validate question files and the config; print each problem as file:line; run nothing.",
+)

@@ -12,11 +12,10 @@ from ennead.core.cli.common import (
     ConfigArg,
     JsonOpt,
     SetOpt,
-    check_config,
+    add_check_verb,
     dir_arg,
     dir_opt,
     emit,
-    finish_check,
     load_system_config,
     out_opt,
     system_app,
@@ -87,26 +86,14 @@ def report(run: Annotated[Path, dir_arg("A trained run folder.")]) -> None:
     print(f"report: {ObjExist().report(run).artifacts['report_html']}")
 
 
-@app.command()
-def check(
-    files: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Config YAML files to validate.", metavar="[FILES]..."),
-    ] = None,
-    config: Annotated[
-        str | None, typer.Option("--config", "-c", help="Preset or YAML file to check too.")
-    ] = None,
-    overrides: SetOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Validate config files (objexist's inputs); print each problem as file:line; run nothing."""
-    from ennead.objexist.api import ObjExist
-    from ennead.objexist.config import ObjExistConfig
-
-    cfg, issues = check_config(ObjExistConfig, config, overrides, package="ennead.objexist")
-    result = ObjExist(cfg).check(files or [])  # the files are checked even if the config is not
-    result.issues[:0] = issues
-    finish_check(result, as_json)
+add_check_verb(
+    app,
+    facade="ennead.objexist.api:ObjExist",
+    config_cls="ennead.objexist.config:ObjExistConfig",
+    package="ennead.objexist",
+    files_help="Config YAML files to validate.",
+    doc="Validate config files (objexist's inputs); print each problem as file:line; run nothing.",
+)
 
 
 @app.command()

@@ -15,12 +15,11 @@ from ennead.core.cli.common import (
     JsonOpt,
     RunDirOpt,
     SetOpt,
-    check_config,
+    add_check_verb,
     dir_arg,
     emit,
     file_arg,
     file_opt,
-    finish_check,
     load_system_config,
     out_opt,
     system_app,
@@ -148,26 +147,15 @@ def report(run: Annotated[Path, dir_arg("An optimize/evaluate run folder.")]) ->
     print(f"report: {SQE().report(run)}")
 
 
-@app.command()
-def check(
-    tracks: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Tracker outputs (MOTChallenge text).", metavar="[FILES]..."),
-    ] = None,
-    config: Annotated[
-        str | None, typer.Option("--config", "-c", help="Preset or YAML file to check too.")
-    ] = None,
-    overrides: SetOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Validate tracker outputs and the config; print each problem as file:line; run nothing."""
-    from ennead.sqe.api import SQE
-    from ennead.sqe.config import SQEConfig
-
-    cfg, issues = check_config(SQEConfig, config, overrides, package="ennead.sqe", default=None)
-    result = SQE(cfg).check(tracks or [])  # the files are checked even if the config is not
-    result.issues[:0] = issues
-    finish_check(result, as_json)
+add_check_verb(
+    app,
+    facade="ennead.sqe.api:SQE",
+    config_cls="ennead.sqe.config:SQEConfig",
+    package="ennead.sqe",
+    default=None,
+    files_help="Tracker outputs (MOTChallenge text).",
+    doc="Validate tracker outputs and the config; print each problem as file:line; run nothing.",
+)
 
 
 @app.command()

@@ -45,6 +45,10 @@ SetOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option("--config", "-c", help="Preset name or a YAML file.", show_default=False),
+]
 RunDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -182,6 +186,52 @@ def finish_check(result: Any, as_json: bool = False) -> None:
             print("ok")
     if not result.ok:
         raise typer.Exit(2)
+
+
+def add_check_verb(
+    app: typer.Typer,
+    *,
+    facade: str,
+    config_cls: str,
+    package: str,
+    files_help: str,
+    doc: str,
+    default: str | None = "default",
+) -> None:
+    """Add the shared ``check [FILES]... [-c CONFIG] [--set ...] [--json]`` verb to ``app``.
+
+    ``facade`` and ``config_cls`` are ``"module:attr"`` strings, imported when the verb runs (so the
+    CLI module stays light); the facade's ``check(paths) -> CheckResult`` validates the files, and
+    the config's problems come first. The files are checked even when the config is not valid.
+    """
+
+    def check(
+        files: list[Path] | None = None,
+        config: str | None = None,
+        overrides: list[str] | None = None,
+        as_json: bool = False,
+    ) -> None:
+        from ennead.core.registry import load_target
+
+        cfg, issues = check_config(
+            load_target(config_cls), config, overrides, package=package, default=default
+        )
+        result = load_target(facade)(cfg).check(files or [])
+        result.issues[:0] = issues
+        finish_check(result, as_json)
+
+    # real objects, not strings: Typer reads the help of each parameter from these
+    check.__annotations__ = {
+        "files": Annotated[
+            list[Path] | None, typer.Argument(help=files_help, metavar=FILES)
+        ],
+        "config": ConfigOpt,
+        "overrides": SetOpt,
+        "as_json": JsonOpt,
+        "return": None,
+    }
+    check.__doc__ = doc
+    app.command("check")(check)
 
 
 # -- the one error path ------------------------------------------------------------------------
