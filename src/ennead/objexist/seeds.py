@@ -10,9 +10,10 @@ Student t interval. The gate asserts the paper's claim on the mean over seeds:
   with at most :data:`MAX_MOVES_RATIO` of its moves;
 * L3: the agent beats passive perception, and the t interval of the difference excludes 0.
 
-Seeds and thresholds are fixed here, before any run. Training jobs of all seeds run in
-``workers`` processes (longest first); a rerun on the same folder reuses finished seeds and jobs
-and resumes an interrupted job from its checkpoint.
+Seeds and thresholds are fixed here, before any run. Training jobs run in ``workers``
+processes, seed by seed, and a seed is scored as soon as its jobs are trained. A rerun on the
+same folder reuses finished seeds and jobs, and resumes interrupted jobs (first) from their
+checkpoints.
 """
 
 from __future__ import annotations
@@ -156,21 +157,52 @@ def _finish_seed(preset: str, overrides: list[str], seed: int, seed_dir: str) ->
     return str(seed)
 
 
-def _run_parallel(tasks: list[tuple[Any, tuple[Any, ...]]], workers: int) -> None:
-    if workers <= 1 or len(tasks) <= 1:
-        for fn, args in tasks:
-            log.info("done %s", fn(*args))
+def _run_seeds(
+    units: list[tuple[int, tuple[Any, ...]]],
+    finish: dict[int, tuple[Any, ...]],
+    workers: int,
+) -> None:
+    """Train ``units`` (seed, args of :func:`_train_unit`) and run each seed's ``finish`` as soon
+    as its last job is trained, in ``workers`` processes; finishing goes before further training,
+    so seeds complete one by one (an interrupted study keeps its finished seeds)."""
+    left = dict.fromkeys(finish, 0)
+    for s, _ in units:
+        left[s] += 1
+    ready = [s for s in finish if left[s] == 0]
+    queue = list(units)
+    if workers <= 1:
+        for s in ready:
+            log.info("done %s", _finish_seed(*finish[s]))
+        for s, args in queue:
+            log.info("done %s", _train_unit(*args))
+            left[s] -= 1
+            if left[s] == 0:
+                log.info("done %s", _finish_seed(*finish[s]))
         return
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     saved = {k: os.environ.get(k) for k in _ENV_THREADS}
     os.environ.update(dict.fromkeys(_ENV_THREADS, "1"))  # one thread per worker process
     try:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(fn, *args) for fn, args in tasks]
-            for fut in futures:
-                log.info("done %s", fut.result())
+            running: dict[Future[str], tuple[str, int]] = {}
+            while queue or ready or running:
+                while len(running) < workers and (ready or queue):
+                    if ready:
+                        s = ready.pop(0)
+                        running[pool.submit(_finish_seed, *finish[s])] = ("finish", s)
+                    else:
+                        s, args = queue.pop(0)
+                        running[pool.submit(_train_unit, *args)] = ("train", s)
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    kind, s = running.pop(fut)
+                    log.info("done %s", fut.result())
+                    if kind == "train":
+                        left[s] -= 1
+                        if left[s] == 0:
+                            ready.append(s)
     finally:
         for k, v in saved.items():
             if v is None:
@@ -295,19 +327,16 @@ def seed_gate(
 
     todo = [s for s in seeds if not _seed_finished(_seed_dir(run_dir, s))]
     units = []
-    for name in JOBS:  # longest jobs first: every agent, then exhaustive, then passive
-        for s in todo:
-            cfg = seed_config(s, preset, over_keys)
+    for s in todo:  # seed by seed, so seeds finish one after another
+        cfg = seed_config(s, preset, over_keys)
+        for name in JOBS:
             if not _job_finished(cfg, _seed_dir(run_dir, s), name):
-                units.append(
-                    (_train_unit, (preset, over_keys, s, name, str(_seed_dir(run_dir, s))))
-                )
+                units.append((s, (preset, over_keys, s, name, str(_seed_dir(run_dir, s)))))
+    # jobs an interrupted study left half done go first; the rest seed by seed (stable sort)
+    units.sort(key=lambda u: not (Path(u[1][4]) / "checkpoints" / f"{u[1][3]}.pt").exists())
     log.info("seed gate: %d seeds to finish, %d training jobs to run", len(todo), len(units))
-    _run_parallel(units, workers)
-    _run_parallel(
-        [(_finish_seed, (preset, over_keys, s, str(_seed_dir(run_dir, s)))) for s in todo],
-        workers,
-    )
+    finish = {s: (preset, over_keys, s, str(_seed_dir(run_dir, s))) for s in todo}
+    _run_seeds(units, finish, workers)
 
     per_seed: dict[str, dict[str, float]] = {}
     per_seed_ci: dict[str, dict[str, list[float]]] = {}
