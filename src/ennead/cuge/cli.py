@@ -180,13 +180,7 @@ app.command(
 
 
 add_check_verb(
-    app,
-    facade="ennead.cuge.api:CUGE",
-    config_cls="ennead.cuge.config:CUGEConfig",
-    package="ennead.cuge",
-    default=None,
-    files_help="Submission JSON files to validate.",
-    doc="Validate submissions and the config; print each problem as file:line; rank nothing.",
+    app, "ennead.cuge.api:CUGE", "ennead.cuge.config:CUGEConfig", "Submission files", None
 )
 
 

@@ -15,7 +15,7 @@ from ennead.core.cli.common import (
     RunDirOpt,
     SetOpt,
     add_check_verb,
-    dir_arg,
+    add_report_verb,
     dir_opt,
     file_opt,
     load_system_config,
@@ -223,19 +223,7 @@ def wordnet(
     console.print(f"table: {run.path / 'table.md'}  results: {run.path / 'results.json'}")
 
 
-@app.command()
-def report(run: Annotated[Path, dir_arg("A train/demo/wordnet run folder.")]) -> None:
-    """(Re)write the report (Markdown + HTML with plots) of a run folder."""
-    from ennead.ddr.api import DDR
-
-    print(f"report: {DDR().report(run)}")
+add_report_verb(app, "ennead.ddr.api:DDR", "A train, demo or wordnet run folder")
 
 
-add_check_verb(
-    app,
-    facade="ennead.ddr.api:DDR",
-    config_cls="ennead.ddr.config:DDRConfig",
-    package="ennead.ddr",
-    files_help="Question files (JSONL) to validate.",
-    doc="Validate question files and the config; print each problem as file:line; run nothing.",
-)
+add_check_verb(app, "ennead.ddr.api:DDR", "ennead.ddr.config:DDRConfig", "Question files (JSONL)")

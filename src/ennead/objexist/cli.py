@@ -13,7 +13,7 @@ from ennead.core.cli.common import (
     JsonOpt,
     SetOpt,
     add_check_verb,
-    dir_arg,
+    add_report_verb,
     dir_opt,
     emit,
     load_system_config,
@@ -78,21 +78,11 @@ def evaluate(
     emit(res, as_json, lambda r: _print_results(r.table, r.acceptance))
 
 
-@app.command()
-def report(run: Annotated[Path, dir_arg("A trained run folder.")]) -> None:
-    """(Re)write the report (Markdown + HTML with pictures) of a trained run folder."""
-    from ennead.objexist.api import ObjExist
-
-    print(f"report: {ObjExist().report(run).artifacts['report_html']}")
+add_report_verb(app, "ennead.objexist.api:ObjExist", "A trained run folder")
 
 
 add_check_verb(
-    app,
-    facade="ennead.objexist.api:ObjExist",
-    config_cls="ennead.objexist.config:ObjExistConfig",
-    package="ennead.objexist",
-    files_help="Config YAML files to validate.",
-    doc="Validate config files (objexist's inputs); print each problem as file:line; run nothing.",
+    app, "ennead.objexist.api:ObjExist", "ennead.objexist.config:ObjExistConfig", "Config files"
 )
 
 

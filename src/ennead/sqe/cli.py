@@ -16,7 +16,7 @@ from ennead.core.cli.common import (
     RunDirOpt,
     SetOpt,
     add_check_verb,
-    dir_arg,
+    add_report_verb,
     emit,
     file_arg,
     file_opt,
@@ -139,23 +139,10 @@ def _show_simulate(res: Any) -> None:
         print(f"{folder}: {n} detections")
 
 
-@app.command()
-def report(run: Annotated[Path, dir_arg("An optimize/evaluate run folder.")]) -> None:
-    """(Re)write the report of a run folder."""
-    from ennead.sqe.api import SQE
-
-    print(f"report: {SQE().report(run)}")
+add_report_verb(app, "ennead.sqe.api:SQE", "An optimize or evaluate run folder")
 
 
-add_check_verb(
-    app,
-    facade="ennead.sqe.api:SQE",
-    config_cls="ennead.sqe.config:SQEConfig",
-    package="ennead.sqe",
-    default=None,
-    files_help="Tracker outputs (MOTChallenge text).",
-    doc="Validate tracker outputs and the config; print each problem as file:line; run nothing.",
-)
+add_check_verb(app, "ennead.sqe.api:SQE", "ennead.sqe.config:SQEConfig", "Tracker outputs", None)
 
 
 @app.command()

@@ -189,49 +189,64 @@ def finish_check(result: Any, as_json: bool = False) -> None:
 
 
 def add_check_verb(
-    app: typer.Typer,
-    *,
-    facade: str,
-    config_cls: str,
-    package: str,
-    files_help: str,
-    doc: str,
-    default: str | None = "default",
+    app: typer.Typer, facade: str, config_cls: str, files: str, default: str | None = "default"
 ) -> None:
     """Add the shared ``check [FILES]... [-c CONFIG] [--set ...] [--json]`` verb to ``app``.
 
     ``facade`` and ``config_cls`` are ``"module:attr"`` strings, imported when the verb runs (so the
-    CLI module stays light); the facade's ``check(paths) -> CheckResult`` validates the files, and
-    the config's problems come first. The files are checked even when the config is not valid.
+    CLI module stays light); presets come from the config's package. The facade's
+    ``check(paths) -> CheckResult`` validates the files (described by ``files``, e.g. "Question
+    files (JSONL)"); the config's problems come first; the files are checked even when the config
+    is not valid. ``default`` is the preset used without ``-c`` (None: the config's defaults).
     """
+    package = config_cls.partition(":")[0].rpartition(".")[0]
 
     def check(
-        files: list[Path] | None = None,
+        paths: list[Path] | None = None,
         config: str | None = None,
         overrides: list[str] | None = None,
         as_json: bool = False,
     ) -> None:
         from ennead.core.registry import load_target
 
-        cfg, issues = check_config(
-            load_target(config_cls), config, overrides, package=package, default=default
-        )
-        result = load_target(facade)(cfg).check(files or [])
+        cls = load_target(config_cls)
+        cfg, issues = check_config(cls, config, overrides, package=package, default=default)
+        result = load_target(facade)(cfg).check(paths or [])
         result.issues[:0] = issues
         finish_check(result, as_json)
 
-    # real objects, not strings: Typer reads the help of each parameter from these
+    # real objects, not strings: Typer reads each parameter's help from these
     check.__annotations__ = {
-        "files": Annotated[
-            list[Path] | None, typer.Argument(help=files_help, metavar=FILES)
-        ],
+        "paths": Annotated[list[Path] | None, typer.Argument(help=f"{files}.", metavar=FILES)],
         "config": ConfigOpt,
         "overrides": SetOpt,
         "as_json": JsonOpt,
         "return": None,
     }
-    check.__doc__ = doc
+    check.__doc__ = (
+        f"Validate {files[:1].lower() + files[1:]} and the config without running anything; "
+        "print each problem as file:line."
+    )
     app.command("check")(check)
+
+
+def add_report_verb(app: typer.Typer, facade: str, runs: str) -> None:
+    """Add the shared ``report RUN`` verb: the facade's ``report(run)`` (re)writes the report.
+
+    ``runs`` says which run folders it takes (e.g. "A train or demo run folder").
+    """
+
+    def report(run: Path) -> None:
+        from ennead.core.registry import load_target
+
+        res = load_target(facade)().report(run)
+        if not isinstance(res, Path):  # a RunResult: name the HTML report it wrote
+            res = res.artifacts.get("report_html") or res.artifacts.get("html") or res.run_dir
+        print(f"report: {res}")
+
+    report.__annotations__ = {"run": Annotated[Path, dir_arg(f"{runs}.")], "return": None}
+    report.__doc__ = "(Re)write the report (Markdown + HTML with plots) of a run folder."
+    app.command("report")(report)
 
 
 # -- the one error path ------------------------------------------------------------------------
