@@ -6,10 +6,13 @@ type) and served by a ``ctranslate2.Generator``. Prompts are tokenized exactly a
 same methods), so greedy float32 outputs match ``hf`` token for token.
 
 - Sampling: ``temperature`` 0 is greedy (top-k 1); otherwise the whole vocabulary with
-  ``top_p``. ``n`` samples per prompt are the prompt repeated ``n`` times in one batch. A ``seed``
-  makes sampling repeatable: CTranslate2 is reseeded and the generator started again (its
-  threads seed their random state once; reloading SmolLM2 from the page cache takes a fraction
-  of a second).
+  ``top_p``. ``n`` samples per prompt are the prompt repeated ``n`` times in one batch.
+- Seeds: CTranslate2 seeds a worker thread's random state once, when it first samples
+  (``set_random_seed`` afterwards changes nothing; upstream issue OpenNMT/CTranslate2#1757). With
+  ``seeding: call`` (default) every seeded sampling call is repeatable as with ``hf``: a generator
+  that has sampled already is started again first (about 1 s of CPU for SmolLM2 float32). With
+  ``seeding: stream`` only the first seeded call seeds: cheaper, and a fresh process making the
+  same calls gets the same samples, but one call repeated gives new samples.
 - Presence penalty: CTranslate2 has no additive penalty, only the CTRL repetition penalty (the
   logit of a token already in the sequence is divided by ``r`` when positive, multiplied when
   negative). A presence penalty ``p`` maps to ``r = 1 + p / 10``: on logits near 10, the usual
@@ -25,7 +28,7 @@ Options: ``compute_type`` (float32, int8, int8_float32, bfloat16, ... as the dev
 default float32 on CPU), ``intra_threads`` (threads per batch; default the CPUs this process may
 use, at most 8), ``inter_threads`` (batches at once, default 1), ``fallback`` (``hf``: serve with
 the ``hf`` backend when ctranslate2 is missing or cannot convert the folder; default: raise),
-``repetition_penalty``.
+``repetition_penalty``, ``seeding`` (call or stream, see above).
 """
 
 from __future__ import annotations
@@ -58,7 +61,14 @@ log = get_logger(__name__)
 
 __all__ = ["COMPUTE_TYPES", "CT2Backend", "CT2ConversionError"]
 
-OPTIONS = ("compute_type", "intra_threads", "inter_threads", "fallback", "repetition_penalty")
+OPTIONS = (
+    "compute_type",
+    "intra_threads",
+    "inter_threads",
+    "fallback",
+    "repetition_penalty",
+    "seeding",
+)
 COMPUTE_TYPES = (
     "float32",
     "int8",
@@ -123,6 +133,10 @@ class CT2Backend(BaseLM):
         self.inter_threads = int(opts.get("inter_threads") or 1)
         if self.intra_threads < 1 or self.inter_threads < 1:
             raise BackendError("ct2 options intra_threads and inter_threads must be >= 1")
+        self.seeding = str(opts.get("seeding", "call"))
+        if self.seeding not in ("call", "stream"):
+            raise BackendError(f"ct2 option 'seeding' must be call or stream, got {self.seeding!r}")
+        self._sampled = False
         rp = opts.get("repetition_penalty")
         self.repetition_penalty = None if rp is None else float(rp)
         self.embedded = model is None
@@ -240,16 +254,21 @@ class CT2Backend(BaseLM):
         if self.generator is not None and self.generator.model_is_loaded:
             self.generator.unload_model()
 
-    def _reseed(self, seed: int) -> None:
-        """CTranslate2 seeds a thread's random generator once, when the thread first samples; a
-        new generator (new worker threads, weights read again from the cache) after
-        ``set_random_seed`` makes every seeded call repeatable."""
+    def _seed(self, seed: int | None) -> None:
+        """Before a sampling call. CTranslate2 seeds a worker thread's random state once, when the
+        thread first samples (``set_random_seed`` later has no effect on it): a generator that
+        has sampled already is started again (``seeding: call``), else seeded in place."""
         ct2 = require("ctranslate2", "lm")
-        ct2.set_random_seed(seed)
-        self.generator = None
-        self.generator = self._new_generator(ct2)
+        if seed is not None:
+            if self._sampled and self.seeding == "call":
+                self.generator = None
+                self.generator = self._new_generator(ct2)
+            if not self._sampled:
+                ct2.set_random_seed(int(seed))
+        self._sampled = True
 
     def _new_generator(self, ct2: Any) -> Any:
+        self._sampled = False  # new worker threads: their random state is not seeded yet
         return ct2.Generator(
             self.converted_path,
             device=self.device,
@@ -334,8 +353,8 @@ class CT2Backend(BaseLM):
         for i, p in enumerate(prompts):
             check_messages(p, i)
         encoded = [self._encode(p, i) for i, p in enumerate(prompts)]
-        if params.seed is not None and params.temperature > 0:
-            self._reseed(int(params.seed))
+        if params.temperature > 0:
+            self._seed(params.seed)
         order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
         results: list[list[Completion]] = [[] for _ in encoded]
         for start in range(0, len(order), self.batch_size):
