@@ -1,46 +1,36 @@
-"""Issue 6's gate on the tiny config: the id-map fast path (``sim.observation=idmap``), seed 0.
+"""The paper's claim on the tiny config (id-map fast path) over the three training seeds fixed in
+``ennead.objexist.seeds`` (issue 19), every policy on the same test scenes.
 
-Slow (about 15-20 minutes on 2 shared cores for the agent, the exhaustive and passive baselines
-and the evaluation); run with ``pytest -m slow tests/objexist/test_acceptance.py``. The RGB
-preset ``tiny_rgb`` does not pass it (docs/systems/objexist.md).
+Slow: each seed trains the agent (76.8k episodes) and the exhaustive and passive baselines (25.6k
+each), two jobs at a time; about 25 minutes of CPU in all (docs/systems/objexist.md). Run with
+``pytest -m slow tests/objexist/test_acceptance.py``. ``ENNEAD_OBJEXIST_GATE_DIR`` names a run
+folder to keep (and resume) instead of a temporary one. The RGB preset ``tiny_rgb`` does not pass.
 """
 
-import math
+import json
+import os
+from pathlib import Path
 
 import pytest
 
-from ennead.core.config import load_config
-from ennead.objexist import ObjExist, ObjExistConfig
+from ennead.objexist.seeds import GATE_SEEDS, MAX_GAP_POINTS, MAX_MOVES_RATIO, seed_gate
 
 
 @pytest.mark.slow
-def test_tiny_agent_matches_exhaustive_with_few_moves(tmp_path):
-    cfg = load_config(
-        ObjExistConfig,
-        "tiny",
-        ["baselines.run=[exhaustive,passive,oracle]"],
-        package="ennead.objexist",
-    )
-    assert cfg.sim.observation == "idmap"
-    res = ObjExist(cfg).train(tmp_path / "run")
-    gate, r = res.acceptance, res.results
-    # within 5 points of exhaustive, at most 30% of its moves, better than passive when occluded
-    assert gate["accuracy_gap_points"] <= 5.0, gate
-    assert gate["moves_ratio"] <= 0.30, gate
+def test_tiny_gate_over_three_seeds(tmp_path):
+    run_dir = Path(os.environ.get("ENNEAD_OBJEXIST_GATE_DIR") or tmp_path / "gate")
+    res = seed_gate(run_dir, GATE_SEEDS, preset="tiny", workers=2)
+    gate = res.gate
+    assert res.seeds == [0, 1, 2]
+    # L4 mixed, mean over seeds: within 5 points of exhaustive with at most 30% of its moves
+    assert gate["L4_gap_points_mean"] <= MAX_GAP_POINTS, res.table
+    assert gate["L4_moves_ratio_mean"] <= MAX_MOVES_RATIO, res.table
+    # L3 occluded: better than passive, the 95% t interval over seeds above 0
+    assert gate["L3_agent_minus_passive_low"] > 0, res.table
     assert gate["passed"], gate
-    # ... by far more than the noise of the test set (3 standard errors of the difference)
-    a, p = r["agent"]["two_occluded"], r["passive"]["two_occluded"]
-    se = math.sqrt(
-        a["accuracy"] * (1 - a["accuracy"]) / a["episodes"]
-        + p["accuracy"] * (1 - p["accuracy"]) / p["episodes"]
-    )
-    assert a["accuracy"] - p["accuracy"] > 3 * se, (a["accuracy"], p["accuracy"], se)
-    # the agent moves where it must and not where it need not
-    hidden = r["agent"]["two_occluded"]["cells"]["yes/query_hidden"]
-    assert hidden["moves"] > 0.5 and hidden["accuracy"] > 0.6, hidden
-    assert r["agent"]["two_visible"]["cells"]["yes/visible"]["moves"] < 0.5
-    # held-out pairs are reported and do not collapse
-    for split in ("two_visible@holdout", "two_occluded@holdout"):
-        assert r["agent"][split]["accuracy"] > 0.8
-    # trained within 20 minutes (wall time on shared cores)
-    assert res.train_seconds["agent"] < 1200
+    for s in GATE_SEEDS:
+        agent = json.loads((run_dir / f"seed-{s}" / "results.json").read_text())["results"]["agent"]
+        hidden = agent["two_occluded"]["cells"]["yes/query_hidden"]  # L3: query hidden at start
+        in_view = agent["mixed"]["cells"]["yes/visible"]  # L4: query on the table, nothing hidden
+        # every seed moves where the query is hidden, and much less where it is in view
+        assert hidden["moves"] > in_view["moves"] + 0.3, (s, hidden, in_view)
