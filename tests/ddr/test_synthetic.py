@@ -1,33 +1,57 @@
-"""The synthetic-world experiment end to end: the CI gate DDR-all >= vanilla + 5 points."""
+"""The synthetic-world experiment end to end on a micro world (a smoke test: every stage runs and
+writes what it should; no gain is gated here). The claim gate is tests/ddr/test_claim.py."""
 
 import json
 
 import pytest
 
-from ennead.core.config import load_config
 from ennead.core.runs import RunDir
-from ennead.ddr import DDRConfig
-from ennead.ddr.synthetic import METHODS, run_synthetic, split_answer
+from ennead.ddr.synthetic import (
+    METHODS,
+    ClaimResult,
+    run_claim,
+    run_synthetic,
+    seed_config,
+    split_answer,
+    tiny_ddr_config,
+)
 from ennead.ddr.world import SCENARIOS
+
+# A world small enough for seconds of CPU: the pipeline and every stage, not the effect.
+SMOKE = [
+    "synthetic.world.n_entities=24",
+    "synthetic.world.reading_examples=200",
+    "synthetic.pretrain_epochs=4",
+    "train.rounds=1",
+    "train.gen_dpo.epochs=1",
+    "train.kr_dpo.epochs=1",
+    "synthetic.claim.n_resamples=200",
+]
 
 
 @pytest.fixture(scope="module")
 def experiment(tmp_path_factory):
-    cfg = load_config(DDRConfig, "tiny", package="ennead.ddr")
-    run = RunDir.create(tmp_path_factory.mktemp("ddr") / "synthetic", cfg, seed=cfg.seed)
+    cfg = seed_config(tiny_ddr_config(SMOKE), 0)
+    root = tmp_path_factory.mktemp("ddr")
+    run = RunDir.create(root / "seed-0", cfg, seed=0)
     return cfg, run, run_synthetic(cfg, run)
 
 
-def test_ddr_all_beats_vanilla_by_five_points(experiment):
-    _, _, res = experiment
+def test_every_method_scores_every_scenario(experiment):
+    _, run, res = experiment
     table = res["table"]
     assert list(table) == list(METHODS)
     for row in table.values():
         assert set(SCENARIOS) <= set(row)
         assert 0.0 <= row["overall"] <= 100.0
-    # The pre-trained model reads clean passages: the world and pre-training are sane.
-    assert table["vanilla"]["unknown_clean"] >= 60.0
-    assert table["ddr_all"]["overall"] >= table["vanilla"]["overall"] + 5.0, table
+    # every test question scored once per method, ids shared (paired comparisons need it)
+    ids = None
+    for m in METHODS:
+        rows = [json.loads(x) for x in (run.stage_dir(f"eval-{m}") / "scores.jsonl").open()]
+        assert len(rows) == res["world"]["test"]
+        assert {r["score"] for r in rows} <= {0.0, 1.0}
+        ids = ids or {r["id"] for r in rows}
+        assert {r["id"] for r in rows} == ids
 
 
 def test_stages_wrote_pairs_table_and_plot(experiment):
@@ -45,17 +69,32 @@ def test_stages_wrote_pairs_table_and_plot(experiment):
     assert json.loads(history[0])["loss"] == pytest.approx(0.6931, abs=1e-3)  # log 2 at step 0
 
 
-def test_trained_modules_prefer_chosen_on_held_out_pairs(experiment):
-    """The spec's check that DPO learned a preference, on pairs from the *test* questions.
-    Accuracy is reported, not gated (seed 0: Gen 57%, KR 73%, below the spec's 0.8)."""
+def test_held_out_preferences_are_measured(experiment):
+    """Held-out DPO preference (spec 8.2) is reported; its size is for the claim run, not here."""
     _, run, res = experiment
     held = res["heldout_preferences"]
     for module in ("gen", "kr"):
-        assert held[module]["pairs"] >= 20
-        assert held[module]["margin"] > 0.0, held
-        assert 0.5 <= held[module]["accuracy"] <= 1.0, held
+        h = held[module]
+        assert h["pairs"] > 0 and 0.0 <= h["accuracy"] <= 1.0
     assert (run.stage_dir("heldout-preferences") / "kr_pairs.jsonl").exists()
     assert "held-out pairs" in (run.path / "table.md").read_text()
+
+
+def test_claim_pools_the_seeds_runs(experiment):
+    """run_claim reuses the finished seed folder and pools its paired question scores."""
+    cfg, run, res = experiment
+    got = run_claim(cfg, run.path.parent, seeds=[0])
+    assert isinstance(got, ClaimResult)
+    t = res["table"]
+    assert got.gains[0] == pytest.approx(t["ddr_all"]["overall"] - t["vanilla"]["overall"])
+    assert got.mean_gain == pytest.approx(got.gains[0])
+    iv = got.interval
+    assert iv["low"] <= got.mean_gain <= iv["high"] and iv["n"] == res["world"]["test"]
+    assert set(got.by_scenario) == set(SCENARIOS)
+    assert got.passed == (got.mean_gain >= 5.0 and iv["low"] > 0)
+    assert "| 0 |" in (run.path.parent / "claim.md").read_text()
+    claim = got.to_claim()
+    assert claim.values == [got.gains[0]] and claim.claimed == 5.0
 
 
 def test_pair_preferences_of_a_model_against_itself_is_zero():
@@ -89,6 +128,12 @@ def test_split_answer_keeps_one_token_answer():
         "prompt": "Background: a lives in b . Q: where does a live ? A:",
         "completion": " b",
     }
+
+
+def test_seed_config_sets_every_seed():
+    cfg = seed_config(tiny_ddr_config(), 7)
+    assert cfg.seed == 7 and cfg.synthetic.world.seed == 7
+    assert cfg.synthetic.claim.seeds == [1000, 1001, 1002]  # fixed before looking
 
 
 def test_tour_section_reuses_the_finished_run(experiment):

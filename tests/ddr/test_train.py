@@ -110,11 +110,11 @@ def test_empty_corpus_is_a_clear_error(tmp_path):
 
 def test_missing_module_checkpoint_names_the_folder(tmp_path):
     from ennead.core.errors import StageError
-    from ennead.ddr.train import _trained_lm
+    from ennead.ddr.train import trained_module_lm
 
     cfg = load_config(DDRConfig, "tiny", package="ennead.ddr")
     with pytest.raises(StageError, match=r"missing module checkpoint .*r1-gen-dpo"):
-        _trained_lm(cfg.gen.module, object(), tmp_path / "r1-gen-dpo")
+        trained_module_lm(cfg.gen.module, object(), tmp_path / "r1-gen-dpo")
 
 
 class _SamplerOnly:

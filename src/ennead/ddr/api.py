@@ -33,6 +33,15 @@ class DDR:
         self.config = config or DDRConfig()
         self.pipeline_: RAGPipeline | None = None
 
+    @classmethod
+    def from_modules(
+        cls, config: DDRConfig, gen_lm: Any, kr_lm: Any | None = None, retriever: Any = None
+    ) -> DDR:
+        """A facade on modules already loaded (e.g. trained in this process): nothing is loaded."""
+        ddr = cls(config)
+        ddr.pipeline_ = RAGPipeline(config, gen_lm, kr_lm, retriever)
+        return ddr
+
     def pipeline(self) -> RAGPipeline:
         if self.pipeline_ is None:
             cfg = self.config

@@ -106,6 +106,26 @@ class WorldSettings(BaseConfig):
     both_scenarios: bool = Field(
         False, description="ask every fact in both scenarios of its pool (twice the questions)"
     )
+    train_fraction: float = Field(
+        0.75, gt=0, lt=1, description="share of facts asked in training (the rest: test)"
+    )
+
+
+class ClaimSettings(BaseConfig):
+    """The multi-seed claim (``ennead.ddr.synthetic.run_claim``): seeds fixed before looking."""
+
+    seeds: list[int] = Field(
+        default_factory=lambda: [1000, 1001, 1002],
+        description="gate seeds (world, pre-training and DDR sampling); never tuned on",
+    )
+    holdout_seeds: list[int] = Field(
+        default_factory=lambda: [2000, 2001],
+        description="further seeds, only reported (never tuned on)",
+    )
+    claimed_gain: float = Field(
+        5.0, description="points DDR-all must gain over vanilla RAG, mean over the gate seeds"
+    )
+    n_resamples: int = Field(10_000, ge=100, description="bootstrap resamples")
 
 
 class SyntheticSettings(BaseConfig):
@@ -121,6 +141,7 @@ class SyntheticSettings(BaseConfig):
     train_questions: int | None = Field(None, ge=1, description="cap on training questions")
     test_questions: int | None = Field(None, ge=1, description="cap on test questions")
     threads: int | None = Field(1, ge=1, description="torch threads (None: torch's default)")
+    claim: ClaimSettings = Field(default_factory=ClaimSettings)
 
 
 WORDNET_DIR = "/usr/share/wordnet"

@@ -20,6 +20,7 @@ from typing import Any
 
 from ennead.core.backends.base import SamplingParams
 from ennead.core.logging import progress
+from ennead.ddr.config import TrainSettings
 from ennead.ddr.data import QARecord
 from ennead.ddr.reward import reward_for
 
@@ -102,6 +103,29 @@ def gen_rollouts(
     return out
 
 
+def sample_gen(
+    generator: Any,
+    records: Sequence[QARecord],
+    contexts: Sequence[Sequence[str]],
+    train: TrainSettings,
+    seed: int,
+    desc: str = "Gen rollouts",
+) -> list[list[Candidate]]:
+    """:func:`gen_rollouts` with the sampling settings of ``train`` (the config, not its fields)."""
+    return gen_rollouts(
+        generator,
+        records,
+        contexts,
+        train.temperatures,
+        train.loops,
+        train.top_p,
+        train.presence_penalty,
+        train.max_new_tokens,
+        seed,
+        desc=desc,
+    )
+
+
 def build_gen_pairs(
     generator: Any,
     records: Sequence[QARecord],
@@ -173,6 +197,26 @@ def kr_rollouts(
     for (i, _), row in zip(flat, outs):
         rewards[i].append(reward_for(records[i].data_type)(row[0].text, records[i].answers))
     return rewards
+
+
+def sample_kr(
+    generator: Any,
+    records: Sequence[QARecord],
+    passages: Sequence[Sequence[str]],
+    train: TrainSettings,
+    seed: int,
+) -> list[list[float]]:
+    """:func:`kr_rollouts` with the per-passage sampling settings of ``train``."""
+    return kr_rollouts(
+        generator,
+        records,
+        passages,
+        train.kr_temperature,
+        train.top_p,
+        train.presence_penalty,
+        train.max_new_tokens,
+        seed,
+    )
 
 
 def build_kr_pairs(

@@ -22,8 +22,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ennead.core.errors import StageError
 from ennead.core.io import atomic_write_text, read_jsonl, save_figure, write_jsonl
 from ennead.core.logging import get_logger
+from ennead.core.results import RunResult
 from ennead.core.runs import RunDir
 from ennead.core.train.config import LoraSettings, SFTConfig
 from ennead.ddr.config import DDRConfig, SyntheticSettings
@@ -111,18 +113,28 @@ def _load(folder: Path, batch_size: int) -> Any:
 
 # -- evaluation ---------------------------------------------------------------------------------
 def evaluate(
-    cfg: DDRConfig, gen_lm: Any, kr_lm: Any, records: Sequence[QARecord]
+    cfg: DDRConfig,
+    gen_lm: Any,
+    kr_lm: Any,
+    records: Sequence[QARecord],
+    folder: Path | None = None,
 ) -> dict[str, Any]:
-    """Accuracy (%) per scenario and overall, with ``DDR.evaluate`` on the given modules."""
+    """Accuracy (%) per scenario and overall, with ``DDR.evaluate`` on the given modules; with a
+    ``folder``, every question's score goes to ``scores.jsonl`` (for paired intervals)."""
     from ennead.ddr.api import DDR
-    from ennead.ddr.pipeline import RAGPipeline
 
-    ddr = DDR(cfg)
-    ddr.pipeline_ = RAGPipeline(cfg, gen_lm, kr_lm)
-    res = ddr.evaluate(records)
-    out = {k: 100.0 * v for k, v in res.by_scenario.items()}
+    res = DDR.from_modules(cfg, gen_lm, kr_lm).evaluate(records)
+    out: dict[str, Any] = {k: 100.0 * v for k, v in res.by_scenario.items()}
     out["overall"] = 100.0 * res.score
     out["kept_per_question"] = sum(p.kept for p in res.predictions) / len(res.predictions)
+    if folder is not None:
+        write_jsonl(
+            folder / "scores.jsonl",
+            [
+                {"id": p.id, "scenario": p.scenario, "score": p.score, "answer": p.answer}
+                for p in res.predictions
+            ],
+        )
     return out
 
 
@@ -158,36 +170,16 @@ def heldout_pairs(
     questions: Gen pairs from the vanilla modules' rollouts, KR pairs from the DDR-trained V_Gen's
     per-passage answers."""
     from ennead.ddr.pipeline import RAGPipeline
-    from ennead.ddr.rollout import build_gen_pairs, build_kr_pairs, gen_rollouts, kr_rollouts
+    from ennead.ddr.rollout import build_gen_pairs, build_kr_pairs, sample_gen, sample_kr
 
     t = cfg.train
     pipe = RAGPipeline(cfg, gen_lm, kr_lm)
     ctx, _ = pipe.contexts(records)
-    cands = gen_rollouts(
-        pipe.generator,
-        records,
-        ctx,
-        t.temperatures,
-        t.loops,
-        t.top_p,
-        t.presence_penalty,
-        t.max_new_tokens,
-        cfg.seed + 1,
-        desc="held-out Gen rollouts",
-    )
+    cands = sample_gen(pipe.generator, records, ctx, t, cfg.seed + 1, desc="held-out Gen rollouts")
     gen_pairs, _ = build_gen_pairs(pipe.generator, records, ctx, cands, cfg.seed, t.prefer_raw)
     trained = RAGPipeline(cfg, ddr_gen, kr_lm)
     raw = [p[: t.kr_passages] for p in trained.passages_for(records)]
-    rewards = kr_rollouts(
-        trained.generator,
-        records,
-        raw,
-        t.kr_temperature,
-        t.top_p,
-        t.presence_penalty,
-        t.max_new_tokens,
-        cfg.seed + 1,
-    )
+    rewards = sample_kr(trained.generator, records, raw, t, cfg.seed + 1)
     kr_pairs, _ = build_kr_pairs(trained.refiner, records, raw, rewards, cfg.seed)
     return {"gen": gen_pairs, "kr": kr_pairs}
 
@@ -211,6 +203,7 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
         reading_examples=s.world.reading_examples,
         seed=s.world.seed,
         both_scenarios=s.world.both_scenarios,
+        train_fraction=s.world.train_fraction,
     )
     train = as_records(world.train[: s.train_questions])
     test = as_records(world.test[: s.test_questions])
@@ -233,7 +226,7 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
 
     def eval_stage(name: str, gen: Callable[[], Any], kr: Callable[[], Any]) -> None:
         # Loaders, not models: a finished stage on resume loads nothing.
-        res = run.run_stage(f"eval-{name}", lambda f: evaluate(cfg, gen(), kr(), test))
+        res = run.run_stage(f"eval-{name}", lambda f: evaluate(cfg, gen(), kr(), test, f))
         table[name] = dict(res)
 
     def vanilla() -> Any:
@@ -312,10 +305,12 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
             return {"steps": res.steps, "examples": len(examples), "final_loss": res.final_loss}
 
         run.run_stage("sft", sft_stage)
-        from ennead.ddr.train import _trained_lm
+        from ennead.ddr.train import trained_module_lm
 
         eval_stage(
-            "sft", lambda: _trained_lm(cfg.gen.module, vanilla(), run.stage_dir("sft")), vanilla
+            "sft",
+            lambda: trained_module_lm(cfg.gen.module, vanilla(), run.stage_dir("sft")),
+            vanilla,
         )
 
     result = {
@@ -417,3 +412,160 @@ def tour_demo(run: RunDir) -> dict[str, Any]:
         "images": [str(Path(res["plot"]).relative_to(run.path))] if "plot" in res else [],
         "tables": [format_table(t)],
     }
+
+
+# -- the multi-seed claim -----------------------------------------------------------------------
+CLAIM_METHODS = ("vanilla", "ddr_all")
+
+
+class ClaimResult(RunResult):
+    """DDR-all minus vanilla RAG over several world seeds, in accuracy points.
+
+    ``gains``: per seed; ``mean_gain``: their mean; ``interval``: the pooled paired bootstrap
+    over test questions (resampled within each seed); ``by_scenario``: the same per scenario.
+    ``passed``: mean gain >= ``claimed_gain`` and the interval's lower bound > 0.
+    """
+
+    seeds: list[int]
+    claimed_gain: float
+    gains: dict[int, float]
+    mean_gain: float
+    interval: dict[str, Any]
+    by_scenario: dict[str, dict[str, Any]]
+    tables: dict[int, dict[str, dict[str, float]]]
+    questions_per_seed: dict[int, int]
+    seconds: float
+    passed: bool
+
+    def to_claim(self) -> Any:
+        """The result as a :class:`ennead.core.claims.Claim` row for the tour's claims table."""
+        from ennead.core.claims import Claim
+
+        return Claim(
+            system="ddr",
+            paper="Li et al., ICLR 2025",
+            claim="DDR-trained RAG answers more questions than vanilla RAG",
+            measured=(
+                f"synthetic world, tiny Llama, {min(self.questions_per_seed.values())}+ test "
+                f"questions per seed over {len(self.seeds)} seeds"
+            ),
+            comparison="DDR-all - vanilla RAG",
+            unit="points",
+            effect=self.mean_gain,
+            interval=(self.interval["low"], self.interval["high"]),
+            interval_method="pooled paired bootstrap over questions",
+            values=[self.gains[s] for s in self.seeds],
+            seeds=list(self.seeds),
+            claimed=self.claimed_gain,
+            seconds=self.seconds,
+        )
+
+
+def seed_config(cfg: DDRConfig, seed: int) -> DDRConfig:
+    """``cfg`` with one seed for the world, pre-training and DDR's sampling and training."""
+    s = cfg.synthetic
+    world = s.world.model_copy(update={"seed": seed})
+    return cfg.model_copy(update={"seed": seed, "synthetic": s.model_copy(update={"world": world})})
+
+
+def question_scores(run: RunDir, method: str) -> dict[str, tuple[str, float]]:
+    """``{question id: (scenario, score)}`` of one method's test evaluation in ``run``."""
+    path = run.stage_dir(f"eval-{method}") / "scores.jsonl"
+    if not path.is_file():
+        raise StageError(f"{path} is missing: delete the stage folder and rerun")
+    return {
+        row["id"]: (row["scenario"] or "all", float(row["score"] or 0.0))
+        for row in read_jsonl(path)
+    }
+
+
+def run_claim(
+    cfg: DDRConfig,
+    root: str | Path,
+    seeds: Sequence[int] | None = None,
+    *,
+    threads: int | None = None,
+) -> ClaimResult:
+    """DDR-all against vanilla RAG on each seed (``cfg.synthetic.claim.seeds`` by default), one
+    run folder per seed under ``root`` (resumable), then the pooled paired interval.
+
+    ``threads`` overrides ``synthetic.threads`` (a different thread count changes the float order,
+    which is how the gate's machine-to-machine margin is checked).
+    """
+    import time
+
+    from ennead.core.eval.stats import pooled_paired_bootstrap
+
+    started = time.perf_counter()
+    c = cfg.synthetic.claim
+    seeds = list(c.seeds if seeds is None else seeds)
+    if threads is not None:
+        cfg = cfg.model_copy(
+            update={"synthetic": cfg.synthetic.model_copy(update={"threads": threads})}
+        )
+    root = Path(root)
+    diffs: dict[int, list[float]] = {}
+    by_scen: dict[str, dict[int, list[float]]] = {}
+    tables: dict[int, dict[str, dict[str, float]]] = {}
+    for seed in seeds:
+        scfg = seed_config(cfg, seed)
+        run = RunDir.create(root / f"seed-{seed}", scfg, seed=seed)
+        tables[seed] = run_synthetic(scfg, run, methods=CLAIM_METHODS)["table"]
+        van, ddr = question_scores(run, "vanilla"), question_scores(run, "ddr_all")
+        ids = sorted(van)
+        diffs[seed] = [100.0 * (ddr[i][1] - van[i][1]) for i in ids]
+        for i in ids:
+            by_scen.setdefault(van[i][0], {}).setdefault(seed, []).append(
+                100.0 * (ddr[i][1] - van[i][1])
+            )
+    pooled = pooled_paired_bootstrap(diffs, n_resamples=c.n_resamples, seed=0)
+    gains = {s: sum(d) / len(d) for s, d in diffs.items()}
+    mean_gain = sum(gains.values()) / len(gains)
+    scen = {
+        name: pooled_paired_bootstrap(per, n_resamples=c.n_resamples, seed=0).to_dict()
+        for name, per in sorted(by_scen.items())
+    }
+    result = ClaimResult(
+        run_dir=root,
+        seeds=seeds,
+        claimed_gain=c.claimed_gain,
+        gains=gains,
+        mean_gain=mean_gain,
+        interval=pooled.to_dict(),
+        by_scenario=scen,
+        tables=tables,
+        questions_per_seed={s: len(d) for s, d in diffs.items()},
+        seconds=time.perf_counter() - started,
+        passed=mean_gain >= c.claimed_gain and pooled.low > 0,
+        metrics={"mean_gain": mean_gain, "low": pooled.low, "high": pooled.high},
+    )
+    atomic_write_text(root / "claim.json", result.model_dump_json(indent=2))
+    atomic_write_text(root / "claim.md", format_claim(result))
+    result.artifacts = {"json": root / "claim.json", "markdown": root / "claim.md"}
+    return result
+
+
+def format_claim(res: ClaimResult) -> str:
+    """Markdown: per-seed accuracies and gains, the pooled interval overall and per scenario."""
+    iv = res.interval
+    lines = [
+        f"DDR-all - vanilla RAG over seeds {', '.join(map(str, res.seeds))}: mean gain "
+        f"**{res.mean_gain:+.1f}** points, pooled paired 95% interval "
+        f"[{iv['low']:.1f}, {iv['high']:.1f}] ({iv['n']} question pairs); gate: mean >= "
+        f"{res.claimed_gain:g} and lower bound > 0: **{'pass' if res.passed else 'fail'}**.",
+        "",
+        "| seed | questions | vanilla | DDR-all | gain |",
+        "|---|---|---|---|---|",
+    ]
+    for s in res.seeds:
+        t = res.tables[s]
+        lines.append(
+            f"| {s} | {res.questions_per_seed[s]} | {t['vanilla']['overall']:.1f} | "
+            f"{t['ddr_all']['overall']:.1f} | {res.gains[s]:+.1f} |"
+        )
+    lines += ["", "| scenario | gain [95% interval] | pairs |", "|---|---|---|"]
+    for name, d in res.by_scenario.items():
+        lines.append(
+            f"| {name} | {d['estimate']:+.1f} [{d['low']:.1f}, {d['high']:.1f}] | {d['n']} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -23,13 +23,7 @@ from ennead.core.runs import RunDir
 from ennead.ddr.config import DDRConfig, ModuleBackend
 from ennead.ddr.data import QARecord
 from ennead.ddr.pipeline import RAGPipeline, build_retriever, load_module_lm
-from ennead.ddr.rollout import (
-    Candidate,
-    build_gen_pairs,
-    build_kr_pairs,
-    gen_rollouts,
-    kr_rollouts,
-)
+from ennead.ddr.rollout import Candidate, build_gen_pairs, build_kr_pairs, sample_gen, sample_kr
 
 log = get_logger(__name__)
 
@@ -53,7 +47,8 @@ def _trainable(
     model, tok = getattr(lm, "model", None), getattr(lm, "tokenizer", None)
     if model is not None and tok is not None:
         return model, tok, True
-    source = latest or module.train_model or module.model
+    # a sampler serving a local folder (ct2) names it in model_path
+    source = latest or module.train_model or module.model or getattr(lm, "model_path", None)
     if not source or not Path(source).is_dir():
         raise StageError(
             f"{stage}: the {getattr(lm, 'name', module.backend)!r} backend samples out of process; "
@@ -91,8 +86,9 @@ def _sampler(module: ModuleBackend, final: Path, lm: Any = None) -> Any:
     return load_backend("hf", model=str(final), device=module.device, batch_size=module.batch_size)
 
 
-def _trained_lm(module: ModuleBackend, base_lm: Any, folder: Path) -> Any:
-    """The module's LM with the DPO stage's output (LoRA adapter or full model) applied."""
+def trained_module_lm(module: ModuleBackend, base_lm: Any, folder: Path) -> Any:
+    """The module's LM with a training stage's output (``folder/model``: a LoRA adapter or a full
+    model) applied: how a DPO or SFT stage's result is loaded for sampling."""
     from ennead.core.backends.hf import HFBackend
 
     final = folder / "model"
@@ -173,17 +169,8 @@ class DDRTrainer:
         ]
 
         def rollouts(folder: Path) -> dict[str, Any]:
-            cands = gen_rollouts(
-                pipe.generator,
-                records,
-                ctx,
-                t.temperatures,
-                t.loops,
-                t.top_p,
-                t.presence_penalty,
-                t.max_new_tokens,
-                self.cfg.seed,
-                desc=f"round {r}: Gen rollouts",
+            cands = sample_gen(
+                pipe.generator, records, ctx, t, self.cfg.seed, desc=f"round {r}: Gen rollouts"
             )
             write_jsonl(
                 folder / "rollouts.jsonl",
@@ -226,16 +213,7 @@ class DDRTrainer:
         raw = [p[: t.kr_passages] for p in pipe.passages_for(records)]
 
         def rollouts(folder: Path) -> dict[str, Any]:
-            rewards = kr_rollouts(
-                pipe.generator,
-                records,
-                raw,
-                t.kr_temperature,
-                t.top_p,
-                t.presence_penalty,
-                t.max_new_tokens,
-                self.cfg.seed,
-            )
+            rewards = sample_kr(pipe.generator, records, raw, t, self.cfg.seed)
             rows = [{"id": q.id, "rewards": rw} for q, rw in zip(records, rewards)]
             write_jsonl(folder / "rewards.jsonl", rows)
             return {"generations": sum(len(x) for x in rewards)}
@@ -326,7 +304,7 @@ class DDRTrainer:
             return HFBackend.from_model(
                 trained["model"], trained["tok"], batch_size=module.batch_size
             )
-        return _trained_lm(module, lm, self.run.stage_dir(name))
+        return trained_module_lm(module, lm, self.run.stage_dir(name))
 
     def _launched_dpo(
         self,
