@@ -321,7 +321,10 @@ def accuracy_at_k(preds: Sequence[Any], golds: Sequence[Any], k: int = 1) -> flo
 
 def _gains(gold: Any) -> dict[str, float]:
     if isinstance(gold, dict):
-        return {str(k): float(v) for k, v in gold.items()}
+        try:
+            return {str(k): float(v) for k, v in gold.items()}
+        except (TypeError, ValueError):
+            raise DataError(f"relevances must be numbers, got {gold!r:.80}") from None
     if isinstance(gold, list):  # a plain list of relevant ids: relevance 1 each
         return {str(k): 1.0 for k in gold}
     raise DataError(f"expected {{doc id: relevance}} or a list of relevant ids, got {gold!r:.80}")
