@@ -83,7 +83,7 @@ def test_gate_seeds_and_thresholds_are_fixed():
         S.seed_gate("unused", seeds=(1, 1))
 
 
-def test_seed_gate_end_to_end_and_resume(tmp_path):
+def test_seed_gate_end_to_end_and_resume(tmp_path, cli_app):
     res = S.seed_gate(tmp_path, seeds=(0, 1), overrides=SMOKE, workers=1, n_resamples=200)
     assert isinstance(res, RunResult) and res.seeds == [0, 1]
     for s in ("0", "1"):
@@ -105,3 +105,22 @@ def test_seed_gate_end_to_end_and_resume(tmp_path):
     again = S.seed_gate(tmp_path, seeds=(0, 1), overrides=SMOKE, workers=1, n_resamples=200)
     assert again.per_seed == res.per_seed
     assert {s: (tmp_path / f"seed-{s}" / "metrics.jsonl").stat().st_mtime for s in (0, 1)} == before
+    # the CLI verb resumes the same folder and prints the table and the verdict
+    from typer.testing import CliRunner
+
+    sets = [x for o in SMOKE for x in ("--set", o)]
+    args = [
+        "objexist",
+        "seeds",
+        "tiny",
+        *sets,
+        "--run",
+        str(tmp_path),
+        "--seed",
+        "0",
+        "--seed",
+        "1",
+    ]
+    out = CliRunner().invoke(cli_app, [*args, "--workers", "1"])
+    assert out.exit_code == 0, out.output
+    assert "L4 exhaustive - agent (points)" in out.output and '"passed"' in out.output

@@ -1,4 +1,4 @@
-"""``ennead objexist demo | train | evaluate | report | render | check | config``."""
+"""``ennead objexist demo | train | evaluate | report | render | check | config | seeds``."""
 
 from __future__ import annotations
 
@@ -130,3 +130,25 @@ def demo(
     print(section["summary"])
     print(section["tables"][0])
     print(f"run: {run.path}")
+
+
+@app.command()
+def seeds(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    run: Annotated[
+        Path, out_opt("--run-dir", "--run", "-r", help="Run folder (rerun it to resume).")
+    ] = Path("runs/objexist-seeds"),
+    seed: Annotated[
+        list[int] | None, typer.Option("--seed", help="Training seed (repeat; default 0 1 2).")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Training processes at a time.")] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """The acceptance gate over training seeds: every seed, the mean and 95% intervals."""
+    from ennead.objexist.seeds import GATE_SEEDS, seed_gate
+
+    res = seed_gate(
+        run, seed or GATE_SEEDS, preset=config or "tiny", overrides=overrides or (), workers=workers
+    )
+    emit(res, as_json, lambda r: print(f"{r.table}\ngate: {json.dumps(r.gate)}\nrun: {r.run_dir}"))
