@@ -141,3 +141,16 @@ def test_tour_demo_runs(tmp_path):
     assert section["higher_is_better"] == {"accuracy": True, "moves": False}
     for img in section["images"]:
         assert (tmp_path / "tour" / img).exists()
+
+
+def test_check_validates_config_files(cli_app, tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("preset: tiny\nseed: 3\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("preset: tiny\nsim:\n  fov: 3\n")
+    res = CliRunner().invoke(cli_app, ["objexist", "check", str(good), str(bad)])
+    assert res.exit_code == 2
+    [line] = res.output.splitlines()
+    assert line.startswith(f"{bad}: invalid ObjExistConfig: unknown key 'sim.fov'")
+    res = CliRunner().invoke(cli_app, ["objexist", "check", str(good)])
+    assert res.exit_code == 0 and res.output.strip() == "ok"

@@ -97,3 +97,19 @@ def test_config_verb_and_bad_key(root_cli):
     assert res.exit_code == 0 and "k2: 4" in res.output
     res = runner.invoke(root_cli, ["sqe", "config", "tiny", "--set", "metric.kk=4"])
     assert res.exit_code != 0 and "metric.kk" in str(res.exception)
+
+
+def test_check_lists_each_bad_tracker_output(root_cli, tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("1,1,10,10,4,5,1\n2,1,11,10,4,5,1\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1,1,10,10,4,5,1\n2,1,10,10,-4,5,1\n")
+    runner = CliRunner()
+    res = runner.invoke(root_cli, ["sqe", "check", str(good), str(bad), str(tmp_path)])
+    assert res.exit_code == 2
+    assert res.output.splitlines() == [
+        f"{bad}:2: box has non-positive size w=-4 h=5; must be > 0",
+        f"{tmp_path}: tracker output is a folder; expected a file",
+    ]
+    res = runner.invoke(root_cli, ["sqe", "check", str(good), "-c", "tiny"])
+    assert res.exit_code == 0 and res.output.strip() == "ok"
