@@ -23,8 +23,8 @@ class UnknownNameError(EnneadError, LookupError):
         self.kind, self.name, self.known = kind, name, sorted(known)
         close = difflib.get_close_matches(name, self.known, n=3, cutoff=0.5)
         msg = f"unknown {kind} {name!r}"
-        if close:
-            msg += f"; did you mean {' or '.join(repr(c) for c in close)}?"
+        # "; did you mean 'x'?" or a full stop, so the list of known names starts a sentence
+        msg += f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
         msg += f" Known: {', '.join(self.known) if self.known else '(none registered)'}."
         if hint:
             msg += f" {hint}"
