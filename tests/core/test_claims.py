@@ -59,6 +59,7 @@ def test_error_means_not_run_and_keeps_the_error():
     c = Claim.not_run("RuntimeError: boom", system="x", comparison="A - B")
     assert c.verdict == "not run" and c.error == "RuntimeError: boom"
     assert c.row()["error"] == "RuntimeError: boom" and c.row()["effect [95% CI]"] == ""
+    assert c.row()["needs"] == ""
     # an error wins over numbers
     assert claim(values=[5.0, 6.0], claimed=1.0, error="skipped").verdict == "not run"
     assert decide(None, None, 1.0) == "not run"

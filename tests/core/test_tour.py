@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,67 @@ def test_foundation_demo_on_embedded_defaults(tmp_path: Path):
     assert section["tasks"]["retrieval"]["hit@1"] >= 0.75
     assert section["tasks"]["qa"]["substring_accuracy"] >= 1 / 3  # Paris at least
     assert "Paris" in section["tables"][0]
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+SHOT_DIR = os.environ.get("ENNEAD_SCREENSHOTS")  # keep the screenshot to look at it
+
+
+def _chromium() -> str:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    return CHROMIUM
+
+
+def test_report_in_headless_chromium(tmp_path: Path, fake_systems):
+    """The HTML report as a person sees it: claims table on the first screen, every image
+    decoded, every link and source resolving, the system link jumping to its section."""
+    executable = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    res = run_tour(tmp_path / "tour", only=["zgood", "zbad", "zold"], quick=True)
+    page_path = res.artifacts["html"].resolve()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(15000)
+            page.goto(page_path.as_uri())
+            shot = Path(SHOT_DIR or tmp_path) / "tour-report.png"
+            page.screenshot(path=str(shot), full_page=False)
+            assert shot.stat().st_size > 5000
+
+            table = page.locator("table", has=page.locator("caption", has_text="paper claims"))
+            assert table.is_visible()
+            box = table.bounding_box()
+            assert box is not None and box["y"] < 900  # on the first screen, no scrolling
+            assert table.locator("tbody tr").count() == len(res.claims) == 3
+            headers = table.locator("thead th").all_text_contents()
+            assert headers[:2] == ["system", "paper"] and "verdict" in headers
+            cells = table.locator("tbody td").all_text_contents()
+            assert "reproduced" in cells and "not run" in cells
+            assert page.locator("h2").first.text_content() == "Claims"
+
+            images = page.eval_on_selector_all(
+                "img", "els => els.map(e => [e.complete, e.naturalWidth, e.src.slice(0, 22)])"
+            )
+            assert images and all(ok and width > 0 for ok, width, _ in images), images
+            links = page.eval_on_selector_all(
+                "[href], [src]",
+                "els => els.map(e => e.getAttribute('href') ?? e.getAttribute('src'))",
+            )
+            assert links
+            for link in links:
+                if link.startswith("#"):
+                    assert page.locator(f"[id='{link[1:]}']").count() == 1, link
+                elif not link.startswith("data:"):
+                    assert (page_path.parent / link).exists(), link
+
+            page.click("table >> a[href='#zgood']")
+            page.wait_for_function("window.scrollY > 0")
+            top = page.eval_on_selector("#zgood", "e => e.getBoundingClientRect().top")
+            assert 0 <= top < 900  # the section is on screen (the page may end before the top)
+        finally:
+            browser.close()

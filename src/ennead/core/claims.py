@@ -169,7 +169,7 @@ class Claim(BaseModel):
             "measured here": self.measured,
             "comparison": self.comparison + (f" ({self.unit})" if self.unit else ""),
             "effect [95% CI]": self.interval_text(digits) if self.error is None else "",
-            "needs": self.target_text(digits),
+            "needs": "" if self.error else self.target_text(digits),
             "verdict": self.verdict,
             "n": len(self.values) or None,
             "per seed": f"{self.over}: {per}" if per else "",
