@@ -71,9 +71,14 @@ def fake_systems(monkeypatch):
     }.items():
         systems.register(name, SystemSpec(name, name, cli="x:y", **kw))
     CALLS.clear()
+    # sections made by other code are redone; pin the code version so commits made while the
+    # test runs do not count as other code
+    monkeypatch.setattr("ennead.core.tour.code_version", lambda: "v1")
 
 
-def test_tour_claims_table_survives_a_failing_section_and_resumes(tmp_path: Path, fake_systems):
+def test_tour_claims_table_survives_a_failing_section_and_resumes(
+    tmp_path: Path, fake_systems, monkeypatch
+):
     res = run_tour(tmp_path / "tour", only=["zgood", "zbad", "zold"], quick=True)
     assert res.failed == ["zbad"]
     assert sorted(CALLS) == ["bad", "good quick=True", "old"]
@@ -108,6 +113,11 @@ def test_tour_claims_table_survives_a_failing_section_and_resumes(tmp_path: Path
     assert "Reused from an earlier tour" in again.artifacts["markdown"].read_text()
     # a full-size tour in the same folder is a different stage: it runs
     CALLS.clear()
+    run_tour(tmp_path / "tour", only=["zgood"])
+    assert CALLS == ["good quick=False"]
+    # other code (a new commit) redoes the section
+    CALLS.clear()
+    monkeypatch.setattr("ennead.core.tour.code_version", lambda: "v2")
     run_tour(tmp_path / "tour", only=["zgood"])
     assert CALLS == ["good quick=False"]
 

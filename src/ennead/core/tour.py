@@ -6,9 +6,10 @@ The report opens with one row per claim and its verdict, then one section per sy
 per-seed numbers, tables and plots. Systems with only an older ``demo(run) -> dict`` get a section
 and a "not run" row that says so.
 
-Resume: every section is a stage of the tour's run folder (``quick-<system>`` or
-``full-<system>``) and gets its own run folder under ``quick/`` or ``full/``, so a second tour in
-the same folder reuses finished sections, and a system's own stages inside an unfinished one. A
+Resume: every section is a stage of the tour's run folder (default ``runs/tour``; stages
+``quick-<system>`` or ``full-<system>``) and gets its own run folder under ``quick/`` or ``full/``,
+so a second tour in the same folder reuses finished sections, and a system's own stages inside an
+unfinished one. A section made by other code (another git commit or ennead version) is redone. A
 section that raises is reported as "not run" with its error; the others still run.
 
 The foundation section checks the embedded defaults themselves: both assets prepared, SmolLM2
@@ -17,6 +18,7 @@ answering a question, MiniLM retrieving a paraphrase.
 
 from __future__ import annotations
 
+import shutil
 import time
 import traceback
 from collections.abc import Sequence
@@ -28,9 +30,24 @@ from pydantic import Field
 from ennead.core.claims import Claim, ClaimsSection, slug
 from ennead.core.logging import get_logger
 from ennead.core.results import RunResult
-from ennead.core.runs import RunDir, default_run_path
+from ennead.core.runs import RunDir, git_sha
 
 log = get_logger(__name__)
+DEFAULT_OUT = Path("runs") / "tour"  # one folder, so a second `ennead tour` reuses sections
+
+
+def code_version() -> str:
+    """What made a section: the git commit (uncommitted edits not told apart) or the version."""
+    from importlib import metadata
+
+    sha = git_sha()
+    if sha:
+        return sha.removesuffix("-dirty")
+    try:
+        return metadata.version("ennead")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
 
 FOUNDATION_QUESTIONS = [
     ("What is the capital of France?", "paris"),
@@ -182,7 +199,8 @@ def run_tour(
         names = [n for n in names if n in set(only)]
     mode = "quick" if quick else "full"
     # No config: runs with other --only / --quick share the folder; stages are keyed by mode.
-    run = RunDir.create(out or default_run_path("tour"), None, system="tour")
+    run = RunDir.create(out or DEFAULT_OUT, None, system="tour")
+    code = code_version()
     jobs: list[tuple[str, Any, Any, bool]] = []  # (name, spec, target, is_claims)
     for name in names:
         try:
@@ -200,6 +218,11 @@ def run_tour(
     sections: list[dict[str, Any]] = []
     for name, spec, target, is_claims in jobs:
         stage_name = f"{mode}-{name}"
+        if run.is_done(stage_name) and run.stage_info(stage_name)["result"].get("code") != code:
+            # made by other code: the section and the system's own stages are redone
+            log.info("tour: %s was made by other code; running it again", name)
+            shutil.rmtree(run.stage_dir(stage_name))
+            shutil.rmtree(run.path / mode / name, ignore_errors=True)
         reused = run.is_done(stage_name)
         log.info("tour: %s %s", "reusing" if reused else "running", name)
         sub = RunDir.create(run.path / mode / name, {"system": name, "quick": quick}, system=name)
@@ -215,7 +238,9 @@ def run_tour(
             fn = load_target(target) if isinstance(target, str) else target
             t0 = time.perf_counter()
             value = fn(sub, quick) if is_claims else fn(sub)
-            return _section_from(name, spec, value, sub, run.path, time.perf_counter() - t0)
+            section = _section_from(name, spec, value, sub, run.path, time.perf_counter() - t0)
+            section["code"] = code
+            return section
 
         try:
             section = dict(run.run_stage(stage_name, stage))

@@ -126,7 +126,8 @@ def env(
 @app.command()
 def tour(
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Run folder (default runs/tour-<time>).")
+        Path | None,
+        typer.Option("--out", "-o", help="Run folder (default runs/tour; a rerun reuses it)."),
     ] = None,
     systems: Annotated[
         list[str] | None,
