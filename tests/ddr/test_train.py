@@ -82,6 +82,17 @@ def test_train_runs_all_stages_and_resumes(tmp_path, monkeypatch):
     assert "r1-kr-dpo" in summary
     preds = ddr.predict(records[:2])
     assert len(preds) == 2
+    # the run folder alone gives the trained pipeline back (as `ddr predict RUN` does)
+    again = DDR.from_run(run.path)
+    assert again.config.gen.module.model == str(run.stage_dir("r2-gen-dpo") / "model")  # last round
+    assert again.config.kr.module.model == str(run.stage_dir("r2-kr-dpo") / "model")
+    assert [p.answer for p in again.predict(records[:2])] == [p.answer for p in preds]
+    kr_pairs = run.stage_info("r1-kr-pairs")["result"]
+    rewards = [
+        json.loads(x)["rewards"] for x in (run.stage_dir("r1-kr-rollouts") / "rewards.jsonl").open()
+    ]
+    flat = [r for row in rewards for r in row]
+    assert kr_pairs["mean_reward"] == pytest.approx(sum(flat) / len(flat))
 
 
 def test_train_rejects_questions_without_answers(tmp_path):

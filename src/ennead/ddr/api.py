@@ -42,6 +42,12 @@ class DDR:
         ddr.pipeline_ = RAGPipeline(config, gen_lm, kr_lm, retriever)
         return ddr
 
+    @classmethod
+    def from_run(cls, run_dir: str | Path, overrides: Iterable[str] = ()) -> DDR:
+        """The trained pipeline of a ``train`` run folder: its ``config.yaml`` (plus
+        ``overrides``) with each module on its last DPO stage's adapter or model."""
+        return cls(run_config(run_dir, overrides))
+
     def pipeline(self) -> RAGPipeline:
         if self.pipeline_ is None:
             cfg = self.config
@@ -115,3 +121,20 @@ class DDR:
             rep.image(img, link=img.name)
         atomic_write_text(run / "report.md", rep.to_markdown())
         return atomic_write_text(run / "report.html", rep.to_html())
+
+
+def is_run_folder(path: str | Path | None) -> bool:
+    return path is not None and (Path(path) / "manifest.json").is_file()
+
+
+def run_config(run_dir: str | Path, overrides: Iterable[str] = ()) -> DDRConfig:
+    """A run folder's config with the trained modules (see :func:`ddr.train.trained_config`)."""
+    from ennead.core.config import load_config
+    from ennead.core.errors import StageError
+    from ennead.ddr.train import trained_config
+
+    cfg_path = Path(run_dir) / "config.yaml"
+    if not cfg_path.is_file():
+        raise StageError(f"{run_dir} has no config.yaml: not a run folder")
+    cfg = load_config(DDRConfig, cfg_path, list(overrides), package="ennead.ddr")
+    return trained_config(cfg, run_dir)

@@ -28,8 +28,11 @@ app = system_app("DDR: RAG trained end to end with Differentiable Data Rewards."
 
 
 def _config(config: str | None, overrides: list[str] | None) -> Any:
+    from ennead.ddr.api import is_run_folder, run_config
     from ennead.ddr.config import DDRConfig
 
+    if is_run_folder(config):  # a train run folder: its config with the trained modules
+        return run_config(str(config), overrides or [])
     return load_system_config(DDRConfig, config, overrides, package="ennead.ddr")
 
 
@@ -50,7 +53,9 @@ def predict(
         Path | None, out_opt("--output", "-o", help="JSONL predictions (default: stdout)")
     ] = None,
 ) -> None:
-    """Answer questions (JSONL: question, optional answers and passages) with the pipeline."""
+    """Answer questions (JSONL: question, optional answers and passages) with the pipeline.
+
+    CONFIG may be a `ddr train` run folder: its config with the trained modules."""
     from ennead.core.io import write_jsonl
     from ennead.ddr.api import DDR
     from ennead.ddr.data import load_records, parse_record
@@ -113,6 +118,7 @@ def train(
     print(text)
     if not as_json:
         print(f"run folder: {run.path}", file=sys.stderr)
+        print(f"predict with it: ennead ddr predict {run.path} -i QUESTIONS.jsonl", file=sys.stderr)
 
 
 @app.command()
@@ -124,7 +130,9 @@ def evaluate(
     ),
     as_json: JsonOpt = False,
 ) -> None:
-    """Score the pipeline on questions with gold answers (per scenario when given)."""
+    """Score the pipeline on questions with gold answers (per scenario when given).
+
+    CONFIG may be a `ddr train` run folder: its config with the trained modules."""
     from ennead.ddr.api import DDR
     from ennead.ddr.data import load_records
 

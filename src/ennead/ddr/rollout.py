@@ -229,6 +229,8 @@ def build_kr_pairs(
     """Two pairs per informative question: a best passage (YES > NO), a worst one (NO > YES)."""
     rng = random.Random(seed)
     pairs, stats = [], PairStats(groups=len(records))
+    flat = [r for rs in rewards for r in rs]
+    stats.mean_reward = sum(flat) / len(flat) if flat else 0.0  # per-passage answer reward
     for rec, ps, rs in zip(records, passages, rewards):
         if not rs or max(rs) == min(rs):
             stats.dropped_constant += 1

@@ -102,6 +102,41 @@ def trained_module_lm(module: ModuleBackend, base_lm: Any, folder: Path) -> Any:
     return _sampler(module, final, base_lm)
 
 
+def _round(stage: Path) -> int:
+    return int(stage.name.split("-")[0][1:])
+
+
+def trained_config(cfg: DDRConfig, run_dir: str | Path) -> DDRConfig:
+    """``cfg`` with each module pointed at its last finished DPO stage in ``run_dir``
+    (``stages/r{N}-gen-dpo/model``, ``stages/r{N}-kr-dpo/model``): a LoRA adapter becomes
+    ``module.adapter``, full weights ``module.model`` (a ``tiny`` module loads them with ``hf``).
+    A module without a finished DPO stage keeps its settings."""
+    stages = Path(run_dir) / "stages"
+    if not stages.is_dir():
+        raise StageError(f"{run_dir} has no stages/ folder: not a DDR training run")
+    update: dict[str, Any] = {}
+    for role in ("gen", "kr"):
+        done = [
+            p / "model"
+            for p in stages.glob(f"r*-{role}-dpo")
+            if (p / "_DONE.json").is_file() and (p / "model").is_dir()
+        ]
+        if not done:
+            continue
+        final = max(done, key=lambda m: _round(m.parent))
+        section = getattr(cfg, role)
+        module = section.module
+        if (final / "adapter_config.json").is_file():
+            module = module.model_copy(update={"adapter": str(final)})
+        else:
+            update_m: dict[str, Any] = {"model": str(final), "adapter": None}
+            if module.backend == "tiny":  # its options build a new model; hf loads the folder
+                update_m.update(backend="hf", options={})
+            module = module.model_copy(update=update_m)
+        update[role] = section.model_copy(update={"module": module})
+    return cfg.model_copy(update=update)
+
+
 class DDRTrainer:
     def __init__(self, cfg: DDRConfig, run: RunDir):
         self.cfg, self.run = cfg, run
