@@ -1,18 +1,38 @@
-"""The leaderboard page in headless Chromium (Debian's /usr/bin/chromium; no browser download)."""
+"""The leaderboard page in headless Chromium (Debian's /usr/bin/chromium; no browser download).
+
+Locally the test skips when Chromium or Playwright is missing; in CI (``CI=true``) it fails
+instead, so a browser that could not be installed never passes as a silent skip.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
+    not Path(CHROMIUM).exists() and not IN_CI,
     reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
 )
+
+
+def _need(module: str) -> Any:
+    """Import ``module``: skip locally when missing, fail in CI."""
+    if not IN_CI:
+        return pytest.importorskip(module)
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        pytest.fail(f"CI=true but {module} cannot be imported ({exc}); install the dev extra")
+
+
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -25,11 +45,13 @@ ARGS = [
 
 
 def test_upload_board_custom_board_and_error(cuge, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"CI=true but no Chromium at {CHROMIUM}: .ci/run must install it")
+    playwright = _need("playwright.sync_api")
     from ennead.cuge.loadtest import _free_port
     from ennead.cuge.runners import RuleRunner
 
-    uvicorn = pytest.importorskip("uvicorn")
+    uvicorn = _need("uvicorn")
     import threading
     import time
 
@@ -43,6 +65,10 @@ def test_upload_board_custom_board_and_error(cuge, tmp_path):
     data["predictions"]["synth-math"].pop()
     data["model"] = "broken"
     bad.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    flagged = tmp_path / "flagged.json"
+    data = json.loads(good.read_text(encoding="utf-8"))
+    data["model"], data["honor_code"] = "<img src=x onerror=alert(1)>", False
+    flagged.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     port = _free_port()
     server = uvicorn.Server(
@@ -85,6 +111,14 @@ def test_upload_board_custom_board_and_error(cuge, tmp_path):
             msg = page.text_content("#message")
             assert "Rejected (422)" in msg and "synth-math" in msg and "no prediction" in msg
             assert page.locator("#board tbody tr").count() == 1
+            # honor_code false: accepted, flagged, and its name shown as text (no element)
+            page.set_input_files("#file", str(flagged))
+            page.click("#upload-btn")
+            page.wait_for_function("document.querySelectorAll('#board tbody tr').length === 2")
+            assert "honor code not confirmed" in page.text_content("#message")
+            models = page.locator("#board tbody td.model").all_text_contents()
+            assert "<img src=x onerror=alert(1)> [no honor code]" in models
+            assert page.locator("#board img").count() == 0
             browser.close()
     finally:
         server.should_exit = True

@@ -2,8 +2,11 @@
 
 Starts the service with uvicorn on 127.0.0.1 in a background thread, sends ``uploads`` distinct
 submissions from ``clients`` concurrent clients while ``readers`` clients keep reading the board,
-then checks that every accepted submission is on the board and that SQLite reports no corruption.
-Everything stops by itself (a deadline bounds the run).
+then checks that every accepted submission is on the board, that each stored row holds the scores
+of its own file (recomputed here, so crossed or partial rows show), and that SQLite reports no
+corruption. With ``serial`` > 0 it first times that many uploads one at a time: the baseline
+that the concurrent throughput is compared with in the same run. Everything stops by itself (a
+deadline bounds the run).
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def run_load(
     clients: int = 8,
     readers: int = 2,
     deadline_s: float = 240.0,
+    serial: int = 0,
 ) -> dict[str, Any]:
     """Run the load test; returns latencies (ms), counts and the consistency checks."""
     httpx = require("httpx", "cuge", "the load test")
@@ -74,7 +78,16 @@ def run_load(
         if time.monotonic() > t_end or not thread.is_alive():
             raise EnneadError("the service did not start")
         time.sleep(0.05)
-    bodies = variants(base_submission, uploads)
+    bodies = variants(base_submission, uploads + serial)
+    serial_ms: list[float] = []
+    with httpx.Client(base_url=url, timeout=60.0) as client:
+        for j in range(serial):
+            files = {"file": (f"serial{j}.json", bodies[uploads + j], "application/json")}
+            t0 = time.perf_counter()
+            r = client.post("/api/submissions", files=files)
+            serial_ms.append(1000 * (time.perf_counter() - t0))
+            if r.status_code != 201:
+                raise EnneadError(f"serial upload failed: {r.status_code} {r.text[:200]}")
     upload_ms: list[float] = []
     read_ms: list[float] = []
     statuses: dict[int, int] = {}
@@ -125,6 +138,7 @@ def run_load(
         thread.join(timeout=30)
     on_board = {int(r["id"]) for r in board["rows"]}
     store = app.state.store
+    mismatched = _check_scores(config, bodies, store, accepted)
     return {
         "uploads": uploads,
         "clients": clients,
@@ -135,6 +149,8 @@ def run_load(
         "board_rows": len(board["rows"]),
         "db_submissions": health["submissions"],
         "integrity_check": store.integrity(),
+        "scores_checked": len(accepted),
+        "scores_mismatched": mismatched,
         "schema_version": health["schema"],
         "wall_s": round(wall, 2),
         "uploads_per_s": round(uploads / wall, 2),
@@ -149,4 +165,27 @@ def run_load(
             "p50": round(_percentile(read_ms, 50), 1),
             "p95": round(_percentile(read_ms, 95), 1),
         },
+        "serial_ms": {"p50": round(_percentile(serial_ms, 50), 1), "n": len(serial_ms)},
     }
+
+
+def _check_scores(config: CUGEConfig, bodies: list[bytes], store: Any, ids: list[int]) -> list[int]:
+    """Ids whose stored scores differ from scoring their own file again (crossed rows)."""
+    from ennead.cuge.benchmark import load_benchmark
+    from ennead.cuge.data import load_gold
+    from ennead.cuge.submission import parse_submission, score_submission
+
+    bench = load_benchmark(config.benchmark)
+    gold = load_gold(bench, config.data_dir)
+    gold_ids = {d: [str(r["id"]) for r in rows] for d, rows in gold.items()}
+    by_model = {}
+    for body in bodies:
+        sub = parse_submission(body, bench, gold_ids, len(body) + 1)
+        by_model[sub.model] = score_submission(bench, sub, gold)
+    bad = []
+    for sid in ids:
+        row = store.get(sid)
+        want = by_model.get(row["model"]) if row else None
+        if want is None or row["scores"] != want:
+            bad.append(sid)
+    return bad
