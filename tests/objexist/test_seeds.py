@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from ennead.core.errors import ConfigError
+from ennead.core.errors import ConfigError, StageError
 from ennead.core.results import RunResult
 from ennead.objexist import seeds as S
 
@@ -124,3 +124,6 @@ def test_seed_gate_end_to_end_and_resume(tmp_path, cli_app):
     out = CliRunner().invoke(cli_app, [*args, "--workers", "1"])
     assert out.exit_code == 0, out.output
     assert "L4 exhaustive - agent (points)" in out.output and '"passed"' in out.output
+    # the same folder with another schedule is refused before anything runs
+    with pytest.raises(StageError, match="different config"):
+        S.seed_gate(tmp_path, seeds=(0,), overrides=[*SMOKE, "eval.episodes=64"], workers=1)

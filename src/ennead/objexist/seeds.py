@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from ennead.core.errors import ConfigError
+from ennead.core.errors import ConfigError, StageError
 from ennead.core.logging import get_logger
 from ennead.core.results import RunResult
 from ennead.objexist.config import ObjExistConfig
@@ -313,6 +313,7 @@ def seed_gate(
     from ennead.core.eval.report import Report, markdown_table
     from ennead.core.eval.stats import t_interval
     from ennead.core.io import atomic_write_json
+    from ennead.core.runs import RunDir
     from ennead.objexist.api import EPISODES_FILE, load_episodes
 
     seeds = [int(s) for s in seeds]
@@ -325,10 +326,20 @@ def seed_gate(
     over_keys = list(overrides)
     t0, c0 = time.perf_counter(), _cpu_seconds()
 
+    configs = {s: seed_config(s, preset, over_keys) for s in seeds}
+    for s, cfg in configs.items():  # a folder made with another config is refused up front
+        saved = _seed_dir(run_dir, s) / "config.yaml"
+        if saved.is_file() and saved.read_text(encoding="utf-8") != cfg.to_yaml():
+            raise StageError(
+                f"{saved.parent} holds a run made with a different config; use another run folder "
+                "or the same preset and overrides"
+            )
     todo = [s for s in seeds if not _seed_finished(_seed_dir(run_dir, s))]
     units = []
     for s in todo:  # seed by seed, so seeds finish one after another
-        cfg = seed_config(s, preset, over_keys)
+        cfg = configs[s]
+        # the run folder (manifest, config) before any job, so a changed config is caught early
+        RunDir.create(_seed_dir(run_dir, s), cfg, seed=s, system="objexist", command="seed_gate")
         for name in JOBS:
             if not _job_finished(cfg, _seed_dir(run_dir, s), name):
                 units.append((s, (preset, over_keys, s, name, str(_seed_dir(run_dir, s)))))
