@@ -251,3 +251,18 @@ def test_rollouts_on_ray_replicas_and_round_two_trains_on_round_one(
     moved = real("hf", model=str(r2), device="cpu")
     assert gen.loglikelihood(pairs) == pytest.approx(moved.loglikelihood(pairs), abs=1e-5)
     gen.release()
+
+
+def test_answer_cap_is_checked_against_the_gold_answers():
+    from ennead.core.backends import load_backend
+    from ennead.ddr.data import as_records
+    from ennead.ddr.train import warn_answer_cap
+
+    lm = load_backend("tiny", options={"texts": ["a b c d e f"], "seed": 0})
+    cfg = load_config(DDRConfig, "smollm2", package="ennead.ddr")
+    # general answers by default; the WordNet run's headword cap is its own explicit setting
+    assert cfg.gen.max_new_tokens == cfg.train.max_new_tokens == 32
+    assert cfg.wordnet.max_new_tokens == 6
+    recs = as_records([{"question": "q", "answers": ["a b c d"], "passages": ["x"]}])
+    assert warn_answer_cap(cfg, recs, lm) >= 4
+    assert warn_answer_cap(cfg, recs, object()) is None  # no tokenizer: nothing to size

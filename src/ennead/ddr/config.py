@@ -165,6 +165,12 @@ class WordNetSettings(BaseConfig):
     min_definition_words: int = Field(4, ge=1)
     max_definition_words: int = Field(24, ge=1)
     seed: int = Field(0, description="question and corpus sampling seed")
+    max_new_tokens: int = Field(
+        6,
+        ge=1,
+        description="answer cap of this task (headwords are 1-3 tokens); replaces gen. and "
+        "train.max_new_tokens in the WordNet run",
+    )
 
 
 class DDRConfig(BaseConfig):

@@ -102,6 +102,25 @@ def trained_module_lm(module: ModuleBackend, base_lm: Any, folder: Path) -> Any:
     return _sampler(module, final, base_lm)
 
 
+def warn_answer_cap(cfg: DDRConfig, records: Sequence[QARecord], lm: Any) -> int | None:
+    """Warn when gold answers are longer than the answer cap (a capped answer can never earn
+    the reward); returns the longest gold answer in tokens (None without a tokenizer)."""
+    tok = getattr(lm, "tokenizer", None)
+    answers = [r.answers[0] for r in records if r.answers]
+    if tok is None or not answers:
+        return None
+    longest = max(len(tok(" " + a, add_special_tokens=False)["input_ids"]) for a in answers)
+    cap = min(cfg.gen.max_new_tokens, cfg.train.max_new_tokens)
+    if longest > cap:
+        log.warning(
+            "gold answers run to %d tokens but answers are capped at %d (gen./train."
+            "max_new_tokens): raise the cap for this task",
+            longest,
+            cap,
+        )
+    return longest
+
+
 def _round(stage: Path) -> int:
     return int(stage.name.split("-")[0][1:])
 
@@ -164,6 +183,7 @@ class DDRTrainer:
         """Train already loaded modules; ``on_gen(gen_lm)`` sees V_Gen after round 1's Gen stage
         (before V_KR is trained), which is what the DDR-Gen ablation evaluates."""
         cfg = self.cfg
+        warn_answer_cap(cfg, records, gen_lm)
         retriever = build_retriever(cfg)
         summary: dict[str, Any] = {}
         # releasing a pool twice (one shared by both modules) is a no-op

@@ -385,6 +385,8 @@ def run_wordnet(cfg: DDRConfig, run: RunDir, threads: int | None = None) -> dict
     test = [QARecord(**r) for r in read_jsonl(data_dir / "test.jsonl")]
     index_dir = run.stage_dir("index") / "index"
     cfg = cfg.model_copy(deep=True)
+    # Headwords are 1-3 tokens: this task's answer cap, explicit in wordnet.max_new_tokens.
+    cfg.gen.max_new_tokens = cfg.train.max_new_tokens = wn.max_new_tokens
     cfg.retrieval.kind = "dense" if cfg.retrieval.kind == "given" else cfg.retrieval.kind
     cfg.retrieval.corpus = str(data_dir / "corpus.jsonl")
     cfg.retrieval.index = str(index_dir)
