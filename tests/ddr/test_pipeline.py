@@ -93,3 +93,29 @@ def test_bm25_retrieval_feeds_the_pipeline(tmp_path):
     )
     pred = DDR(cfg).predict([{"question": "where does tovak live ?", "answers": ["mirel"]}])[0]
     assert pred.passages == ["tovak lives in mirel ."]
+
+
+def test_dense_index_without_a_saved_index_is_built_once(tmp_path, monkeypatch):
+    """`predict` with dense retrieval and no retrieval.index embeds the corpus once (cached by
+    the corpus's content hash), then reopens it; an edited corpus gets a new index."""
+    from ennead.core.retrieval import dense as dense_mod
+    from ennead.ddr.pipeline import build_retriever
+
+    monkeypatch.setenv("ENNEAD_CACHE", str(tmp_path / "cache"))
+    corpus = tmp_path / "corpus.jsonl"
+    docs = [{"id": str(i), "text": f"passage number {i} about topic {i % 3}"} for i in range(6)]
+    corpus.write_text("\n".join(json.dumps(d) for d in docs) + "\n")
+    cfg = DDRConfig.model_validate(
+        {"retrieval": {"kind": "dense", "corpus": str(corpus), "k": 2, "embedder": "hashing"}}
+    )
+    first = build_retriever(cfg).batch_search(["topic 1"], 2)
+    real = dense_mod.DenseIndex.build
+    calls = []
+    monkeypatch.setattr(
+        dense_mod.DenseIndex, "build", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    again = build_retriever(cfg).batch_search(["topic 1"], 2)
+    assert calls == [] and [h.text for h in again[0]] == [h.text for h in first[0]]
+    corpus.write_text(corpus.read_text() + json.dumps({"id": "9", "text": "new"}) + "\n")
+    build_retriever(cfg)
+    assert calls == [1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -121,5 +122,26 @@ def build_retriever(cfg: DDRConfig) -> Any:
     if not cfg.retrieval.corpus and not cfg.retrieval.index:
         raise DataError(f"retrieval.kind={cfg.retrieval.kind!r} needs retrieval.corpus or .index")
     r = cfg.retrieval
-    rc = RetrieverConfig(kind=r.kind, k=r.k, embedder=r.embedder, index_path=r.index)
+    index = r.index
+    if index is None and r.kind == "dense" and r.corpus:
+        index = str(dense_index_cache(r.corpus, r.embedder))  # embed a corpus once, not per call
+    rc = RetrieverConfig(kind=r.kind, k=r.k, embedder=r.embedder, index_path=index)
     return core_build(rc, cfg.retrieval.corpus)
+
+
+def dense_index_cache(corpus: str, embedder: str) -> Path:
+    """Where a dense index of ``corpus`` is kept when no ``retrieval.index`` is set: the ennead
+    cache, keyed by the corpus file's content hash and the embedder (an edited corpus gets a new
+    index)."""
+    import hashlib
+
+    from ennead.core.assets import cache_dir
+
+    path = Path(corpus)
+    if not path.is_file():
+        raise DataError(f"retrieval.corpus {corpus!r} is not a file (JSONL with id, text)")
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return cache_dir() / "ddr-index" / f"{embedder}-{digest.hexdigest()[:16]}"
