@@ -1,10 +1,11 @@
 """DDR: a RAG pipeline trained end to end with Differentiable Data Rewards (Li et al., ICLR 2025,
 arXiv 2410.13509).
 
-Ready: the pipeline (``DDR.predict``, ``ennead ddr predict``) and the building blocks of training
-(records and loaders, prompts with token budgets, rewards, the knowledge-refinement and generation
-agents, rollouts and preference pairs). Next (issue 3): the training stages, the synthetic-world
-benchmark and the tour demo.
+The facade :class:`DDR` predicts (retriever -> V_KR -> V_Gen on any backend), evaluates, trains
+both modules with DDR's rollouts and DPO as resumable stages of a run folder, and reopens a
+trained run (``DDR.from_run``); every verb is also an ``ennead ddr`` command. Experiments:
+``ddr.synthetic`` (the seeded synthetic world, the multi-seed claim ``run_claim`` and the tour
+section) and ``ddr.wordnet`` (SmolLM2 on WordNet reverse-dictionary questions).
 """
 
 from ennead.core.lazy import lazy_getattr
