@@ -11,20 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ennead.core.claims import VERDICTS, Claim, slug
-from ennead.core.eval.report import Link, Report
+from ennead.core.eval.report import CLAIM_COLUMNS, Link, Report
 
-CLAIM_COLUMNS = [
-    "system",
-    "paper",
-    "claim",
-    "measured here",
-    "comparison",
-    "effect [95% CI]",
-    "needs",
-    "verdict",
-    "per seed",
-    "seconds",
-]
 DETAIL_COLUMNS = [
     "claim",
     "comparison",

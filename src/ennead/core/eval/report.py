@@ -47,8 +47,8 @@ CLAIM_COLUMNS = (
     "effect [95% CI]",
     "needs",
     "verdict",
-    "n",
     "per seed",
+    "seconds",
 )
 
 _CSS = """
