@@ -79,9 +79,16 @@ def test_train_runs_all_stages_and_resumes(tmp_path, monkeypatch):
     summary = ddr.train(records, RunDir.create(tmp_path / "run", cfg))
     assert (run.stage_dir("r1-gen-rollouts") / "_DONE.json").read_text() == before  # not redone
     assert run.is_done("r1-kr-dpo")
-    assert "r1-kr-dpo" in summary
+    assert "r1-kr-dpo" in summary.stages and summary.run_dir == run.path
+    assert summary.artifacts["r2-gen-dpo"] == run.stage_dir("r2-gen-dpo") / "model"
+    assert "r1-gen-dpo/final_loss" in summary.metrics
     preds = ddr.predict(records[:2])
     assert len(preds) == 2
+    from ennead.core.results import RunResult
+
+    ev = ddr.evaluate(records[:2])
+    assert isinstance(ev, RunResult) and isinstance(summary, RunResult)
+    assert ev.metrics["score"] == ev.score == sum(p.score for p in preds) / 2
     # the run folder alone gives the trained pipeline back (as `ddr predict RUN` does)
     again = DDR.from_run(run.path)
     assert again.config.gen.module.model == str(run.stage_dir("r2-gen-dpo") / "model")  # last round

@@ -10,22 +10,30 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ennead.core.errors import DataError
-from ennead.core.results import CheckResult
+from ennead.core.results import CheckResult, RunResult
 from ennead.core.runs import RunDir
 from ennead.ddr.config import DDRConfig
 from ennead.ddr.data import QARecord, as_records
 from ennead.ddr.pipeline import Prediction, RAGPipeline, build_retriever, load_module_lm
 
 
-class EvalResult(BaseModel):
+class EvalResult(RunResult):
+    """``DDR.evaluate``: the mean reward (``metric``) overall and per scenario, over ``n``."""
+
     metric: str
     score: float
     by_scenario: dict[str, float] = Field(default_factory=dict)
     n: int
     predictions: list[Prediction] = Field(default_factory=list, exclude=True)
+
+
+class TrainResult(RunResult):
+    """``DDR.train``: the run folder, each stage's summary, the trained modules' folders."""
+
+    stages: dict[str, Any] = Field(default_factory=dict, description="stage name -> summary")
 
 
 class DDR:
@@ -79,10 +87,12 @@ class DDR:
             by_scenario=by,
             n=len(scored),
             predictions=preds,
+            metrics={"score": overall, **{f"score/{k}": v for k, v in by.items()}},
         )
 
-    def train(self, questions: Iterable[QARecord | dict[str, Any]], run: RunDir) -> dict[str, Any]:
-        """All DDR stages into ``run`` (resumable); then ``predict`` uses the trained modules."""
+    def train(self, questions: Iterable[QARecord | dict[str, Any]], run: RunDir) -> TrainResult:
+        """All DDR stages into ``run`` (resumable); then ``predict`` uses the trained modules
+        (later, ``DDR.from_run(run.path)`` reopens them)."""
         from ennead.ddr.train import DDRTrainer
 
         trainer = DDRTrainer(self.config, run)
@@ -90,7 +100,17 @@ class DDR:
         self.pipeline_ = RAGPipeline(
             self.config, trainer.gen_lm_, trainer.kr_lm_, build_retriever(self.config)
         )
-        return summary
+        models = {
+            name: run.stage_dir(name) / "model"
+            for name in summary
+            if name.endswith("-dpo") and (run.stage_dir(name) / "model").is_dir()
+        }
+        losses = {
+            f"{name}/final_loss": float(info["final_loss"])
+            for name, info in summary.items()
+            if isinstance(info, dict) and info.get("final_loss") is not None
+        }
+        return TrainResult(run_dir=run.path, stages=summary, metrics=losses, artifacts=models)
 
     def check(self, paths: list[Path] | list[str]) -> CheckResult:
         """Validate question files (JSONL) without running anything."""
