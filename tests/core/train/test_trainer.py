@@ -9,6 +9,7 @@ from ennead.core.errors import ConfigError
 from ennead.core.train import (
     Callback,
     DPOConfig,
+    LambdaCallback,
     SFTConfig,
     SFTLoss,
     Trainer,
@@ -80,10 +81,16 @@ def test_a_callback_can_stop_training(tiny_lm, tmp_path):
 def test_sft_epochs_fire_epoch_end(tiny_lm):
     model, tok = tiny_lm
     rec = Recorder()
+    ends = []
+    per_epoch = LambdaCallback(on_epoch_end=lambda s: ends.append((s.epoch, s.step, s.loss)))
     cfg = SFTConfig(epochs=3, batch_size=2, lr=1e-3)  # 3 examples: 2 steps per epoch
-    res = train_sft(model, tok, EXAMPLES, cfg, callbacks=[rec])
+    res = train_sft(model, tok, EXAMPLES, cfg, callbacks=[rec, per_epoch])
     assert res.steps == 6
     assert [e for e in rec.events if e[0] == "epoch"] == [("epoch", 1), ("epoch", 2), ("epoch", 3)]
+    assert [(e, s) for e, s, _ in ends] == [(1, 2), (2, 4), (3, 6)]
+    assert ends[-1][2] == res.final_loss
+    with pytest.raises(TypeError, match="on_epoch_ends"):
+        LambdaCallback(on_epoch_ends=print)
 
 
 class MeanTokenNLL(SFTLoss):

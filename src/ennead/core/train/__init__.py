@@ -12,7 +12,7 @@ metrics, model) and may set ``should_stop``.
 Importing this package does not import torch; the functions do when called.
 """
 
-from ennead.core.train.base import Callback, TrainResult, TrainState
+from ennead.core.train.base import Callback, LambdaCallback, TrainResult, TrainState
 from ennead.core.train.config import DPOConfig, LoraSettings, SFTConfig, TrainConfig
 from ennead.core.train.data import check_examples, check_pairs
 from ennead.core.train.dpo import completion_logps, dpo_loss, sequence_logps
@@ -25,6 +25,7 @@ __all__ = [
     "Callback",
     "DPOConfig",
     "DPOLoss",
+    "LambdaCallback",
     "LoraSettings",
     "SFTConfig",
     "SFTLoss",

@@ -19,7 +19,7 @@ checkpoint and model export still happen).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,18 @@ class Callback:
 
 
 EVENTS = ("on_train_begin", "on_step_end", "on_epoch_end", "on_train_end")
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions of the state, e.g.
+    ``LambdaCallback(on_epoch_end=lambda state: scores.append(evaluate(state.model)))``."""
+
+    def __init__(self, **events: Callable[[TrainState], None]):
+        unknown = sorted(set(events) - set(EVENTS))
+        if unknown:
+            raise TypeError(f"unknown callback events {unknown}; known: {', '.join(EVENTS)}")
+        for name, fn in events.items():
+            setattr(self, name, fn)
 
 
 def check_callbacks(callbacks: Sequence[Any] | None) -> list[Any]:
