@@ -108,9 +108,14 @@ def train(
 
     cfg = _config(config, overrides)
     path = data or (Path(cfg.train.data) if cfg.train.data else None)
-    if path is None:
-        raise ConfigError("no training data: pass --data FILE or set train.data")
-    records = load_records(input_file(path, "training data"), data_type=cfg.data_type)
+    if path is None and cfg.train.mixture:  # the paper's mixture: one reward per data_type
+        from ennead.ddr.data import load_mixture
+
+        records = load_mixture(input_file(Path(f), "training data") for f in cfg.train.mixture)
+    elif path is None:
+        raise ConfigError("no training data: pass --data FILE or set train.data (or train.mixture)")
+    else:
+        records = load_records(input_file(path, "training data"), data_type=cfg.data_type)
     run = RunDir.create(out or default_run_path("ddr"), cfg, seed=cfg.seed, system="ddr")
     summary = DDR(cfg).train(records, run)
     text = result_json(summary)  # a typed result or, from older facades, a dict

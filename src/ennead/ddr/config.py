@@ -74,6 +74,11 @@ class TrainSettings(BaseConfig):
     """DDR training: Gen stage (rollouts -> pairs -> DPO), then KR stage with the trained Gen."""
 
     data: str | None = Field(None, description="training questions JSONL (answers required)")
+    mixture: list[str] = Field(
+        default_factory=list,
+        description="training files of the paper's mixture (each row's data_type picks its "
+        "reward: commonsense_qa, gsm8k, coqa, ...); used when no data is given",
+    )
     rounds: int = Field(1, ge=1, le=5, description="(Gen stage, KR stage) rounds")
     temperatures: list[float] = Field(
         default_factory=lambda: [0.5, 0.6, 0.7, 0.8, 0.9], description="Gen rollout temperatures"

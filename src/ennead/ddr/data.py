@@ -119,3 +119,23 @@ def load_records(
 
 def as_records(items: Iterable[QARecord | dict[str, Any]]) -> list[QARecord]:
     return [i if isinstance(i, QARecord) else parse_record(i, n) for n, i in enumerate(items)]
+
+
+def load_mixture(files: Iterable[str | Path]) -> list[QARecord]:
+    """The paper's training mixture from a user's files (the authors' ``{id, question, answer,
+    data_type, cot}`` rows, with or without ``passage``): every file's questions, ids made unique
+    per file, and every data type checked to have a training reward (``reward_for``)."""
+    from ennead.ddr.reward import reward_for
+
+    out: list[QARecord] = []
+    paths = [Path(f) for f in files]
+    if not paths:
+        raise DataError("the training mixture names no file")
+    for path in paths:
+        for i, rec in enumerate(load_records(path)):
+            try:
+                reward_for(rec.data_type)
+            except Exception as exc:  # ConfigError: name the line that has the unknown type
+                raise DataError(str(exc), path, i + 1) from None
+            out.append(rec.model_copy(update={"id": f"{path.stem}:{rec.id}"}))
+    return out

@@ -20,6 +20,20 @@ def ddr_accuracy(prediction: str, answers: Sequence[str]) -> float:
     return 0.0
 
 
+def first_chars_accuracy(prediction: str, answers: Sequence[str], n: int = 3) -> float:
+    """Multiple choice (commonsense_qa, math_qa): accuracy on the first ``n`` characters, so an
+    option letter counts and the same letter later in an explanation does not."""
+    return ddr_accuracy(prediction[:n], answers)
+
+
+def before_rationale_accuracy(
+    prediction: str, answers: Sequence[str], marker: str = "COT"
+) -> float:
+    """Chain-of-thought sets (gsm8k, strategyqa, aqua_rat, ecqa): accuracy on the answer before
+    the rationale marker, so a gold string inside the reasoning earns nothing."""
+    return ddr_accuracy(prediction.split(marker, 1)[0], answers)
+
+
 def _core(name: str) -> RewardFn:
     def fn(prediction: str, answers: Sequence[str]) -> float:
         from ennead.core.eval.metrics import get_metric
@@ -35,6 +49,8 @@ REWARDS: dict[str, RewardFn] = {
     "em": _core("exact_match"),
     "f1": _core("token_f1"),
     "rouge_l": _core("rouge_l"),
+    "accuracy_first3": first_chars_accuracy,
+    "accuracy_before_cot": before_rationale_accuracy,
 }
 # The metric the paper uses per evaluation dataset (KILT identifiers), spec section 3.2.
 DATASET_METRIC = {
@@ -52,12 +68,44 @@ DATASET_METRIC = {
     "yahoo_answers_qa": "rouge_l",
     "synthetic": "accuracy",
     "qa": "accuracy",
+    # The training mixture's own rewards (spec section 2.4, MiniCPM column; the Llama generator
+    # differs on two sets, see LLAMA_TRAINING_METRIC).
+    "commonsense_qa": "accuracy_first3",
+    "math_qa": "accuracy_first3",
+    "aqua_rat": "accuracy_before_cot",
+    "ecqa": "accuracy_before_cot",
+    "gsm8k": "accuracy_before_cot",
+    "strategyqa": "accuracy_before_cot",
+    # The reference code samples CoQA but has no reward for it; its answers are free-form
+    # spans, scored here with token F1 (CoQA's own metric).
+    "coqa": "f1",
 }
+# Where the reference code scores the Llama generator's rollouts differently.
+LLAMA_TRAINING_METRIC = {"aqua_rat": "accuracy_first3", "ecqa": "accuracy"}
+# The paper's training mixture (spec section 4): the data types a mixture file may hold.
+TRAINING_MIXTURE = (
+    "commonsense_qa",
+    "math_qa",
+    "aqua_rat",
+    "ecqa",
+    "gsm8k",
+    "strategyqa",
+    "web_questions",
+    "wiki_qa",
+    "yahoo_answers_qa",
+    "marcoqa",
+    "coqa",
+)
 
 
-def reward_for(data_type: str | None, default: str = "accuracy") -> RewardFn:
-    """Reward function for a data type (dataset id) or a metric name."""
-    name = DATASET_METRIC.get((data_type or "").lower(), data_type or default)
+def reward_for(
+    data_type: str | None, default: str = "accuracy", generator: str = "minicpm"
+) -> RewardFn:
+    """Reward function for a data type (dataset id) or a metric name; ``generator="llama"``
+    takes the reference code's Llama variant for the training sets where it differs."""
+    key = (data_type or "").lower()
+    table = {**DATASET_METRIC, **(LLAMA_TRAINING_METRIC if generator == "llama" else {})}
+    name = table.get(key, data_type or default)
     if name not in REWARDS:
         raise ConfigError(
             f"no reward for {data_type!r}; use a metric ({', '.join(REWARDS)}) or a dataset id "
