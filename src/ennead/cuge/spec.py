@@ -7,6 +7,7 @@ SPEC = SystemSpec(
     summary="CUGE: hierarchical Chinese benchmark, multi-level scoring, leaderboard service",
     cli="ennead.cuge.cli:app",
     demo="ennead.cuge.api:tour_demo",
+    claims="ennead.cuge.claims:claims",
     extra="cuge",
     paper=(
         "Yao et al. CUGE: A Chinese Language Understanding and Generation Evaluation "

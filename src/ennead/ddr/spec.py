@@ -7,6 +7,7 @@ SPEC = SystemSpec(
     summary="DDR: RAG pipeline (retriever, V_KR judge, V_Gen) with Differentiable Data Rewards",
     cli="ennead.ddr.cli:app",
     demo="ennead.ddr.synthetic:tour_demo",
+    claims="ennead.ddr.claims:claims",
     extra="ddr",
     paper=(
         "Li et al. RAG-DDR: Optimizing Retrieval-Augmented Generation Using Differentiable Data "

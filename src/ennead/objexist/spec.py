@@ -8,6 +8,7 @@ SPEC = SystemSpec(
     "reasoning (NumPy ray-cast tabletop, recurrent policy, SL + RL curriculum)",
     cli="ennead.objexist.cli:app",
     demo="ennead.objexist.api:tour_demo",
+    claims="ennead.objexist.claims:claims",
     extra="objexist",
     paper=(
         "Li, Weber, Kerzel, Lee, Zeng, Liu, Wermter. Robotic Occlusion Reasoning for Efficient "

@@ -7,6 +7,7 @@ SPEC = SystemSpec(
     summary="SQE: tracker quality without ground truth, tracker self-optimisation, GT check",
     cli="ennead.sqe.cli:app",
     demo="ennead.sqe.api:tour_demo",
+    claims="ennead.sqe.claims:claims",
     extra="sqe",
     paper=(
         "Huang, Zhu, Zeng, Qiu, Shen, Wu. SQE: a Self Quality Evaluation Metric for Parameters "
