@@ -8,7 +8,9 @@ import pytest
 from ennead.core.runs import RunDir
 from ennead.ddr.synthetic import (
     METHODS,
+    SMOKE_OVERRIDES,
     ClaimResult,
+    claim_experiment,
     run_claim,
     run_synthetic,
     seed_config,
@@ -18,15 +20,7 @@ from ennead.ddr.synthetic import (
 from ennead.ddr.world import SCENARIOS
 
 # A world small enough for seconds of CPU: the pipeline and every stage, not the effect.
-SMOKE = [
-    "synthetic.world.n_entities=24",
-    "synthetic.world.reading_examples=200",
-    "synthetic.pretrain_epochs=4",
-    "train.rounds=1",
-    "train.gen_dpo.epochs=1",
-    "train.kr_dpo.epochs=1",
-    "synthetic.claim.n_resamples=200",
-]
+SMOKE = list(SMOKE_OVERRIDES)
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +89,14 @@ def test_claim_pools_the_seeds_runs(experiment):
     assert "| 0 |" in (run.path.parent / "claim.md").read_text()
     claim = got.to_claim()
     assert claim.values == [got.gains[0]] and claim.claimed == 5.0
+
+
+def test_claim_experiment_by_size_reuses_the_smoke_run(experiment):
+    _, run, _ = experiment
+    got = claim_experiment(run.path.parent, "smoke")  # same config and seed: resumes
+    assert got.seeds == [0] and got.to_claim().verdict in ("reproduced", "partly", "not reproduced")
+    with pytest.raises(Exception, match="claim size"):
+        claim_experiment(run.path.parent, "huge")
 
 
 def test_pair_preferences_of_a_model_against_itself_is_zero():

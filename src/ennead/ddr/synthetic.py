@@ -545,6 +545,42 @@ def run_claim(
     return result
 
 
+# Sizes of the claim experiment: "ci" is the gate (preset tiny-claim: 3 seeds x 1200 test
+# questions); "smoke" a micro world that runs every stage in seconds (no power: a wiring check).
+SMOKE_OVERRIDES = (
+    "synthetic.world.n_entities=24",
+    "synthetic.world.reading_examples=200",
+    "synthetic.pretrain_epochs=4",
+    "train.rounds=1",
+    "train.gen_dpo.epochs=1",
+    "train.kr_dpo.epochs=1",
+    "synthetic.claim.n_resamples=200",
+)
+
+
+def claim_experiment(
+    root: str | Path,
+    size: str = "ci",
+    seeds: Sequence[int] | None = None,
+    threads: int | None = None,
+) -> ClaimResult:
+    """The multi-seed claim at a named size (``ci``: preset ``tiny-claim`` and its fixed seeds;
+    ``smoke``: the micro world, seed 0 unless given); the tour's entry point. ``result.gains``
+    per seed, ``result.mean_gain``, ``result.interval`` (pooled paired, points),
+    ``result.to_claim()`` for the claims table."""
+    from ennead.core.config import load_config
+    from ennead.core.errors import ConfigError
+
+    if size == "ci":
+        cfg = load_config(DDRConfig, "tiny-claim", package="ennead.ddr")
+    elif size == "smoke":
+        cfg = tiny_ddr_config(list(SMOKE_OVERRIDES))
+        seeds = [0] if seeds is None else seeds
+    else:
+        raise ConfigError(f"claim size {size!r}: use 'ci' or 'smoke'")
+    return run_claim(cfg, root, seeds, threads=threads)
+
+
 def format_claim(res: ClaimResult) -> str:
     """Markdown: per-seed accuracies and gains, the pooled interval overall and per scenario."""
     iv = res.interval
