@@ -36,6 +36,15 @@ log = get_logger(__name__)
 DEFAULT_OUT = Path("runs") / "tour"  # one folder, so a second `ennead tour` reuses sections
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (worker pools), user + system."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def code_version() -> str:
     """What made a section: the git commit (uncommitted edits not told apart) or the version."""
     from importlib import metadata
@@ -236,9 +245,10 @@ def run_tour(
             is_claims: bool = is_claims,
         ) -> dict[str, Any]:
             fn = load_target(target) if isinstance(target, str) else target
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), cpu_seconds()
             value = fn(sub, quick) if is_claims else fn(sub)
             section = _section_from(name, spec, value, sub, run.path, time.perf_counter() - t0)
+            section["cpu_seconds"] = round(cpu_seconds() - c0, 1)
             section["code"] = code
             return section
 

@@ -129,7 +129,15 @@ def build_report(sections: list[dict[str, Any]], run_path: Path, quick: bool = F
             if path.is_file():
                 report.image(path, caption=Path(img).stem, link=img)
         if sec.get("seconds") is not None:
-            report.paragraph(f"Wall time: {float(sec['seconds']):.1f} s.")
+            cpu = sec.get("cpu_seconds")
+            report.paragraph(
+                f"Wall time: {float(sec['seconds']):.1f} s"
+                + (
+                    f"; CPU time: {float(cpu):.1f} s (this process and its workers)."
+                    if cpu
+                    else "."
+                )
+            )
     return report
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from ennead.core.claims import ClaimsSection, Table
 from ennead.core.runs import RunDir
 
+PRESET = "tiny-claim"  # the CI claims gate's configuration (1200 test questions per seed)
+TOUR_SEEDS = 1  # of the gate's seeds, the first N (the CI claims stage runs all of them)
 # quick: one small world, one round (seconds; the verdict means nothing at this size)
 QUICK_OVERRIDES = (
     "synthetic.world.n_entities=24",
@@ -28,10 +30,9 @@ def claims(run: RunDir, quick: bool = False) -> ClaimsSection:
     from ennead.ddr.config import DDRConfig
     from ennead.ddr.synthetic import run_claim
 
-    cfg = load_config(
-        DDRConfig, "tiny", list(QUICK_OVERRIDES if quick else ()), package="ennead.ddr"
-    )
-    seeds = cfg.synthetic.claim.seeds[:1] if quick else None
+    preset, overrides = ("tiny", QUICK_OVERRIDES) if quick else (PRESET, ())
+    cfg = load_config(DDRConfig, preset, list(overrides), package="ennead.ddr")
+    seeds = cfg.synthetic.claim.seeds[: 1 if quick else TOUR_SEEDS]
     res = run_claim(cfg, run.path / "claim", seeds)
     claim = res.to_claim()
     per_seed: list[dict[str, Any]] = [

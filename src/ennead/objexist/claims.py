@@ -20,14 +20,16 @@ QUICK_OVERRIDES = (
     "baselines.episodes=1536",
     "train.curriculum=[{level: one_object, episodes: 1536}, {level: mixed, episodes: 1536}]",
 )
-# the tour's size: the gate's seeds on the tiny preset with a shorter schedule (see docs)
+# the tour's size: the gate's configuration (tiny preset) on its first seed; the CI claims stage
+# runs all gate seeds (three seeds do not fit the tour's budget on 2 cores)
 FULL_OVERRIDES: tuple[str, ...] = ()
+TOUR_SEEDS = 1
 
 
 def claims(run: RunDir, quick: bool = False) -> ClaimsSection:
     from ennead.objexist.seeds import GATE_SEEDS, MAX_GAP_POINTS, MAX_MOVES_RATIO, seed_gate
 
-    seeds = QUICK_SEEDS if quick else GATE_SEEDS
+    seeds = QUICK_SEEDS if quick else GATE_SEEDS[:TOUR_SEEDS]
     overrides = QUICK_OVERRIDES if quick else FULL_OVERRIDES
     res = seed_gate(run.path / "gate", seeds, preset="tiny", overrides=overrides, workers=2)
     per, over = res.per_seed, res.over_seeds
@@ -35,9 +37,19 @@ def claims(run: RunDir, quick: bool = False) -> ClaimsSection:
     def values(name: str, sign: float = 1.0) -> list[float]:
         return [sign * per[str(s)][name] for s in res.seeds]
 
+    one = len(res.seeds) == 1
+
     def interval(name: str, sign: float = 1.0) -> tuple[float, float] | None:
-        lo, hi = over[name]["low"], over[name]["high"]
-        if not (lo == lo and hi == hi):  # NaN with one seed
+        # one seed: the bootstrap interval over test episodes (no seed spread in it)
+        lo, hi = (
+            res.per_seed_ci[str(res.seeds[0])][name]
+            if one
+            else (
+                over[name]["low"],
+                over[name]["high"],
+            )
+        )
+        if not (lo == lo and hi == hi):  # NaN
             return None
         return (min(sign * lo, sign * hi), max(sign * lo, sign * hi))
 
@@ -48,7 +60,9 @@ def claims(run: RunDir, quick: bool = False) -> ClaimsSection:
         "system": "objexist",
         "paper": PAPER,
         "seeds": list(res.seeds),
-        "interval_method": "t over seeds" if len(res.seeds) > 1 else "",
+        "interval_method": "bootstrap over test episodes, one training seed"
+        if one
+        else "t over seeds",
         "seconds": res.wall_seconds,
     }
     accuracy = Claim(
