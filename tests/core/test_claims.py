@@ -41,6 +41,7 @@ def test_lower_is_better_and_non_inferiority_bar():
     assert ok.verdict == "reproduced"
     half = claim(effect=0.5, interval=(0.3, 0.7), claimed=0.3, bar=1.0, higher_is_better=False)
     assert half.verdict == "partly"
+    assert ok.target_text() == "mean <= +0.30, upper bound < +1.00"
     worse = claim(effect=1.2, claimed=0.3, bar=1.0, higher_is_better=False)
     assert worse.verdict == "not reproduced"
     # accuracy within 5 points of exhaustive: agent - exhaustive >= -5, lower bound > -5

@@ -154,7 +154,8 @@ class Claim(BaseModel):
         parts = []
         if self.claimed is not None:
             parts.append(f"mean {ge} {self.claimed:+.{digits}f}")
-        parts.append(f"lower bound {gt} {self.bar:+.{digits}f}")
+        bound = "lower" if self.higher_is_better else "upper"
+        parts.append(f"{bound} bound {gt} {self.bar:+.{digits}f}")
         return ", ".join(parts)
 
     def row(self, digits: int = 2) -> dict[str, object]:

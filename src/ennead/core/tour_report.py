@@ -26,10 +26,11 @@ DETAIL_COLUMNS = [
 ]
 VERDICT_RULE = (
     "Verdicts: reproduced = the mean effect meets the size the claim needs here and the 95% "
-    "interval's lower bound clears the bar; partly = right direction but smaller than claimed, or "
-    "the interval crosses the bar; not reproduced = wrong direction, or the interval rules out the "
-    "claimed size without clearing the bar; not run = the experiment failed or does not exist yet "
-    "(the error says which). Sizes and bars were fixed before the runs."
+    "interval clears the bar (its lower bound, or its upper bound where lower is better); "
+    "partly = right direction but smaller than claimed, or the interval crosses the bar; "
+    "not reproduced = wrong direction, or the interval rules out the claimed size without "
+    "clearing the bar; not run = the experiment failed or does not exist yet (the error says "
+    "which). Sizes and bars were fixed before the runs."
 )
 
 
