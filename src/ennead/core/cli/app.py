@@ -138,7 +138,7 @@ def tour(
     ] = False,
 ) -> None:
     """Measure each paper's claims and write one report (md + html) that opens with the claims
-    table. Rerun with the same --out to reuse finished sections."""
+    table. A rerun into the same folder reuses finished sections."""
     from ennead.core.tour import run_tour
 
     result = run_tour(out, only=systems, quick=quick)
