@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -16,25 +16,17 @@ from pydantic import BaseModel, Field
 from ennead.core.errors import DataError
 from ennead.core.io import atomic_write_json
 from ennead.core.logging import get_logger
-from ennead.core.results import CheckResult
+from ennead.core.results import CheckResult, RunResult
 from ennead.core.runs import RunDir, default_run_path
 from ennead.sqe.config import SQEConfig
+from ennead.sqe.score import ScoreResult
+
+if TYPE_CHECKING:
+    from ennead.sqe.study import TuneStudyResult
+
+__all__ = ["SQE", "EvaluateResult", "OptimizeResult", "ScoreResult", "SequenceChoice"]
 
 log = get_logger(__name__)
-
-
-class ScoreResult(BaseModel):
-    """SQE of one tracker output with the counts and the suspected tracks."""
-
-    sqe: float
-    n: int
-    L: float
-    fp: int
-    dif: int
-    sim: int
-    thresholds: dict[str, float | None]
-    suspects: list[dict[str, Any]] = Field(description="tracks judged false or switched, with why.")
-    pairs: list[dict[str, Any]] = Field(description="track pairs judged to share an identity.")
 
 
 class SequenceChoice(BaseModel):
@@ -54,16 +46,28 @@ class SequenceChoice(BaseModel):
     kendall_mota: float | None = None
 
 
-class OptimizeResult(BaseModel):
-    run: str
+class _SQERun(RunResult):
+    """A run-folder result; ``run`` and ``report`` are the folder and the HTML report as text."""
+
+    @property
+    def run(self) -> str:
+        return str(self.run_dir)
+
+    @property
+    def report(self) -> str | None:
+        page = self.artifacts.get("report")
+        return None if page is None else str(page)
+
+
+class OptimizeResult(_SQERun):
+    """The parameters SQE chose per sequence (no ground truth used for the choice)."""
+
     sequences: list[SequenceChoice]
-    report: str | None = None
 
 
-class EvaluateResult(BaseModel):
+class EvaluateResult(_SQERun):
     """Agreement of SQE with ground truth over a parameter sweep."""
 
-    run: str
     sequences: list[SequenceChoice]
     median_spearman_idf1: float
     median_kendall_idf1: float
@@ -71,10 +75,11 @@ class EvaluateResult(BaseModel):
     mean_chosen_idf1: float
     global_param: dict[str, float] = Field(description="one setting best on average IDF1 (GT).")
     mean_global_idf1: float
-    report: str | None = None
 
 
-class SimulateResult(BaseModel):
+class SimulateResult(RunResult):
+    """Simulated sequence folders (no run folder) and their detection counts."""
+
     folders: list[str]
     boxes: list[int]
 
@@ -119,25 +124,7 @@ class SQE:
             from ennead.sqe.plots import plot_track_histograms
 
             plot_track_histograms(boxes, res, plot, self.config.metric)
-        th = res.thresholds
-        return ScoreResult(
-            sqe=res.sqe,
-            n=res.n,
-            L=res.L,
-            fp=res.fp,
-            dif=res.dif,
-            sim=res.sim,
-            thresholds={
-                "t_std": th.t_std,
-                "t_dif": th.t_dif,
-                "t_sim": th.t_sim,
-                "t_same": th.t_same,
-                "intra": res.scales.intra,
-                "inter": res.scales.inter,
-            },
-            suspects=[vars(t) for t in res.suspects()],
-            pairs=[vars(p) for p in res.pairs],
-        )
+        return res
 
     def track(self, sequence: str, **params: float) -> Any:
         """Run the tracker with the config's parameters (overridden by ``params``)."""
@@ -192,7 +179,12 @@ class SQE:
 
         report = write_report(run.path)
         run.finish()
-        return OptimizeResult(run=str(run.path), sequences=choices, report=str(report))
+        return OptimizeResult(
+            run_dir=run.path,
+            metrics={f"{c.sequence}.sqe": c.sqe for c in choices},
+            artifacts={"report": report, "summary": run.path / "summary.json"},
+            sequences=choices,
+        )
 
     def _choice(self, res: dict[str, Any]) -> SequenceChoice:
         from ennead.sqe.evaluate import rank_correlations
@@ -282,7 +274,7 @@ class SQE:
         rho = [c.spearman_idf1 for c in choices if c.spearman_idf1 is not None]
         tau = [c.kendall_idf1 for c in choices if c.kendall_idf1 is not None]
         result = EvaluateResult(
-            run=str(run.path),
+            run_dir=run.path,
             sequences=choices,
             median_spearman_idf1=float(np.median(rho)) if rho else float("nan"),
             median_kendall_idf1=float(np.median(tau)) if tau else float("nan"),
@@ -295,7 +287,8 @@ class SQE:
             ),
             mean_global_idf1=mean_idf1[gkey],
         )
-        agg = result.model_dump(exclude={"sequences", "run", "report"})
+        agg = result.model_dump(exclude={"sequences", "run_dir", "metrics", "artifacts"})
+        result.metrics = {k: float(v) for k, v in agg.items() if isinstance(v, int | float)}
         atomic_write_json(
             run.path / "summary.json",
             {"verb": "evaluate", "aggregate": agg, "sequences": [self._row(c) for c in choices]},
@@ -303,9 +296,19 @@ class SQE:
         run.log_metrics(agg)
         from ennead.sqe.report import write_report
 
-        result.report = str(write_report(run.path))
+        result.artifacts = {
+            "report": write_report(run.path),
+            "summary": run.path / "summary.json",
+        }
         run.finish()
         return result
+
+    def tune_study(self, out: str | Path | None = None) -> TuneStudyResult:
+        """Per-sequence SQE tuning vs the default, a leave-one-out global setting and the GT
+        best, for each parameter in ``study.params``, with ablations of SQE's parts."""
+        from ennead.sqe.study import tune_study
+
+        return tune_study(self.config, out)
 
     # -- data ---------------------------------------------------------------------------
     def simulate(self, out: str | Path, seeds: list[int] | None = None) -> SimulateResult:
@@ -319,7 +322,9 @@ class SQE:
             seq = simulate_sequence(s, self.config.simulator)
             folders.append(str(write_sequence(Path(out) / seq.name, seq)))
             boxes.append(len(seq.detections))
-        return SimulateResult(folders=folders, boxes=boxes)
+        return SimulateResult(
+            artifacts={Path(f).name: Path(f) for f in folders}, folders=folders, boxes=boxes
+        )
 
     def report(self, run_path: str | Path) -> Path:
         """(Re)write ``report.html`` of an optimize/evaluate run folder."""

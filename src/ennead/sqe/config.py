@@ -8,7 +8,7 @@ default to ``auto``: they are derived from the sequence's own detections without
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -130,6 +130,31 @@ class SimulatorConfig(BaseConfig):
         0.6, ge=0, description="how much an occluder's look leaks into an occluded feature."
     )
     fps: float = Field(25.0, gt=0, description="frame rate written to seqinfo.")
+    motion: Literal["street", "crowd"] = Field(
+        "street",
+        description="'street': people walk left or right in a shared band (the calibration "
+        "setting); 'crowd': any heading, slow random turns, bounce off the image border.",
+    )
+    appearance: Literal["prototype", "reid"] = Field(
+        "prototype",
+        description="'prototype': features as set by noise/shared_look (defaults: near-orthogonal "
+        "people); 'reid': shared look and noise derived from reid_same/reid_diff so that "
+        "same-person and different-person cosine similarities overlap as a ReID network's do.",
+    )
+    reid_same: float = Field(
+        0.75, gt=0, lt=1, description="'reid': mean cosine similarity of two boxes of one person."
+    )
+    reid_diff: list[float] = Field(
+        default_factory=lambda: [0.2, 0.55],
+        description="'reid': [low, high] range of the mean cosine similarity of two different "
+        "people (per identity pair, before noise); must stay below reid_same.",
+    )
+    reid_quality: float = Field(
+        0.35,
+        ge=0,
+        description="'reid': std of the log of a per-box noise factor (blur, crop, pose): heavier "
+        "tails than the prototype model's per-identity noise.",
+    )
 
     @model_validator(mode="after")
     def _check_shared_look(self) -> SimulatorConfig:
@@ -137,6 +162,12 @@ class SimulatorConfig(BaseConfig):
         if len(lo_hi) != 2 or not 0 <= lo_hi[0] <= lo_hi[1] < 1:
             raise ValueError(
                 f"simulator.shared_look: want [low, high] with 0 <= low <= high < 1, got {lo_hi}"
+            )
+        lo, hi = (self.reid_diff + [0.0, 0.0])[:2]
+        if len(self.reid_diff) != 2 or not 0 <= lo <= hi < self.reid_same:
+            raise ValueError(
+                "simulator.reid_diff: want [low, high] with 0 <= low <= high < reid_same "
+                f"({self.reid_same}), got {self.reid_diff}"
             )
         return self
 
@@ -166,6 +197,77 @@ class SearchConfig(BaseConfig):
         return self
 
 
+StudyScore = Literal["sqe", "errors", "nl"]
+STUDY_SCORES: tuple[StudyScore, ...] = ("sqe", "errors", "nl")
+
+
+class StudyGroup(BaseConfig):
+    """A set of sequences of one kind in the tuning study (simulator overrides apply to all)."""
+
+    name: str = Field(description="short label used in tables.")
+    sequences: list[str] = Field(description="'sim:<seed>', 'tud:campus', ... (as `sequences`).")
+    simulator: dict[str, Any] = Field(
+        default_factory=dict, description="overrides of the `simulator` section for this group."
+    )
+
+
+def _study_groups() -> list[StudyGroup]:
+    seeds = list(range(100, 110))
+    return [
+        StudyGroup(name="street", sequences=[f"sim:{s}" for s in seeds]),
+        StudyGroup(
+            name="crowd", sequences=[f"sim:{s + 100}" for s in seeds], simulator={"motion": "crowd"}
+        ),
+        StudyGroup(
+            name="shared_look",
+            sequences=[f"sim:{s + 200}" for s in seeds],
+            simulator={"shared_look": [0.2, 0.7]},
+        ),
+        StudyGroup(
+            name="reid",
+            sequences=[f"sim:{s + 300}" for s in seeds],
+            simulator={"appearance": "reid"},
+        ),
+        StudyGroup(name="tud", sequences=["tud:campus", "tud:stadtmitte"]),
+    ]
+
+
+class StudyConfig(BaseConfig):
+    """``tune-study``: does choosing parameters per sequence by SQE beat fixed settings?"""
+
+    groups: list[StudyGroup] = Field(
+        default_factory=_study_groups,
+        description="kinds of sequences; only 'street' matches the metric's calibration setting.",
+    )
+    params: dict[str, list[float]] = Field(
+        default_factory=lambda: {
+            "appearance_thresh": [0.05, 0.95, 0.05],
+            "max_age": [5.0, 60.0, 5.0],
+        },
+        description="tracker parameter -> [low, high, step]; each swept alone, the others at "
+        "the tracker defaults (the default value must lie on the grid).",
+    )
+    scores: list[StudyScore] = Field(
+        default_factory=lambda: list(STUDY_SCORES),
+        description="selection scores: the full SQE, the error count alone -(fp+dif+sim), the "
+        "n L / (n + k1 L) term alone (ablations).",
+    )
+    margin: float = Field(
+        0.0,
+        ge=0,
+        description="keep the default unless the best score beats the default's by this "
+        "relative margin (0 = plain argmax, the paper's rule).",
+    )
+    bootstrap: int = Field(10000, ge=100, description="paired bootstrap resamples.")
+    seed: int = Field(0, description="bootstrap seed.")
+    workers: int = Field(1, ge=1, description="sequences swept in parallel (processes).")
+
+    @model_validator(mode="after")
+    def _check_params(self) -> StudyConfig:
+        SearchConfig(space=self.params)  # same rules as search.space
+        return self
+
+
 class SQEConfig(BaseConfig):
     """Everything the SQE system needs: data, tracker, metric, search and evaluation."""
 
@@ -179,6 +281,7 @@ class SQEConfig(BaseConfig):
         default_factory=SimulatorConfig, description="simulated sequences and TUD features."
     )
     search: SearchConfig = Field(default_factory=SearchConfig, description="self-optimisation.")
+    study: StudyConfig = Field(default_factory=StudyConfig, description="the tuning study.")
     eval_iou: float = Field(0.5, gt=0, le=1, description="IoU for GT matching (MOTA, IDF1).")
     seed: int = Field(0, description="seed for simulated TUD detections and features.")
     out: str = Field("runs", description="where run folders go.")

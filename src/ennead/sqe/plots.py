@@ -12,7 +12,7 @@ from ennead.core.io import save_figure
 from ennead.sqe.config import MetricConfig
 from ennead.sqe.gmm import fit_gmm2
 from ennead.sqe.mot import Boxes
-from ennead.sqe.score import SQEResult, track_distances
+from ennead.sqe.score import ScoreResult, track_distances
 
 
 def _plt() -> Any:
@@ -25,7 +25,7 @@ def _plt() -> Any:
 
 def plot_track_histograms(
     tracks: Boxes,
-    result: SQEResult,
+    result: ScoreResult,
     path: str | Path,
     cfg: MetricConfig | None = None,
     max_tracks: int = 6,

@@ -21,10 +21,8 @@ intra)`` (the spec's rule) and ``T_same = intra + same_scale x (inter - intra)``
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
-
 import numpy as np
+from pydantic import BaseModel, Field, computed_field
 
 from ennead.core.errors import DataError
 from ennead.sqe.config import MetricConfig
@@ -32,8 +30,7 @@ from ennead.sqe.gmm import Mixture2, fit_gmm2, fit_gmm2_sklearn
 from ennead.sqe.mot import Boxes
 
 
-@dataclass
-class Scales:
+class Scales(BaseModel):
     """Typical same-person (intra) and different-person (inter) feature distances."""
 
     intra: float
@@ -43,16 +40,14 @@ class Scales:
     n_inter: int = 0
 
 
-@dataclass
-class Thresholds:
+class Thresholds(BaseModel):
     t_std: float
     t_dif: float
     t_sim: float
     t_same: float | None
 
 
-@dataclass
-class TrackDiagnosis:
+class TrackDiagnosis(BaseModel):
     """Why one track is (or is not) suspected."""
 
     id: int
@@ -65,11 +60,10 @@ class TrackDiagnosis:
     min_weight: float | None = None
     fp: bool = False
     dif: bool = False
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
 
 
-@dataclass
-class PairDiagnosis:
+class PairDiagnosis(BaseModel):
     """A pair of tracks judged to share an identity."""
 
     a: int
@@ -80,9 +74,11 @@ class PairDiagnosis:
     reason: str
 
 
-@dataclass
-class SQEResult:
-    """The score and everything that went into it."""
+class ScoreResult(BaseModel):
+    """SQE of one tracker output: the score, its parts, the thresholds and every diagnosis.
+
+    The one result of scoring (``SQE.score`` returns it; the search keeps ``summary()``).
+    """
 
     sqe: float
     n: int
@@ -92,8 +88,8 @@ class SQEResult:
     sim: int
     thresholds: Thresholds
     scales: Scales
-    tracks: list[TrackDiagnosis]
-    pairs: list[PairDiagnosis]
+    tracks: list[TrackDiagnosis] = Field(description="every track, suspected or not.")
+    pairs: list[PairDiagnosis] = Field(description="track pairs judged to share an identity.")
     k1: float
     k2: float
 
@@ -107,11 +103,11 @@ class SQEResult:
             "sim": self.sim,
         }
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def suspects(self) -> list[TrackDiagnosis]:
+        """Tracks judged false or switched, with why."""
         return [t for t in self.tracks if t.fp or t.dif]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def sqe_formula(n: int, L: float, errors: float, k1: float = 1.0, k2: float = 10.0) -> float:
@@ -162,11 +158,11 @@ def embedding_scales(boxes: Boxes, max_pairs: int = 20000, seed: int = 0) -> Sca
             "overlap across consecutive frames; give t_dif/t_sim/t_same/t_std as numbers"
         )
     return Scales(
-        float(np.median(y)),
-        float(np.median(x)),
-        float(1.4826 * np.median(np.abs(y - np.median(y)))),
-        len(y),
-        len(x),
+        intra=float(np.median(y)),
+        inter=float(np.median(x)),
+        intra_std=float(1.4826 * np.median(np.abs(y - np.median(y)))),
+        n_intra=len(y),
+        n_inter=len(x),
     )
 
 
@@ -206,7 +202,7 @@ def resolve_thresholds(
 
 def score_tracks(
     tracks: Boxes, config: MetricConfig | None = None, scales: Scales | None = None
-) -> SQEResult:
+) -> ScoreResult:
     """Score one sequence's tracker output (boxes with track ids and features).
 
     ``scales`` (for ``auto`` thresholds) default to :func:`embedding_scales` of ``tracks``; when
@@ -224,7 +220,7 @@ def score_tracks(
         scales = (
             embedding_scales(tracks, seed=cfg.seed)
             if needs_scales and len(tracks)
-            else (Scales(0.0, 1.0, 0.1))
+            else (Scales(intra=0.0, inter=1.0, intra_std=0.1))
         )
     order = np.lexsort((tracks.frame, tracks.ids))
     ids_sorted = tracks.ids[order]
@@ -289,7 +285,7 @@ def score_tracks(
     else:
         n, L = len(uids), float(lengths.mean()) if len(uids) else 0.0
     fp, dif, sim = int(is_fp.sum()), sum(d.dif for d in diags), len(pairs)
-    return SQEResult(
+    return ScoreResult(
         sqe=sqe_formula(n, L, fp + dif + sim, cfg.k1, cfg.k2),
         n=n,
         L=L,

@@ -2,7 +2,8 @@
 
 What is simulated (all from one seed):
 - **people**: enter and leave at random times, walk left or right in a shared band with small
-  vertical wander, so paths cross; nearer people (lower feet) occlude farther ones;
+  vertical wander, so paths cross (``motion: crowd``: any heading, random turns, bouncing off the
+  border); nearer people (lower feet) occlude farther ones;
 - **detector**: a visible person is detected with ``p_detect`` (scaled down by occlusion), boxes are
   jittered by ``jitter x height``; clutter objects appear (Poisson per frame) for a few frames;
 - **appearance** (the stand-in for a ReID network): each identity has a unit prototype; a share
@@ -10,7 +11,10 @@ What is simulated (all from one seed):
   walk with time constant ``drift_time`` frames (``None``: an unbounded random walk, which lets a
   long track's look wander off until a clean long track looks like two people); optionally
   (``shared_look``) identities share a common "person" look, as post-ReLU ReID embeddings of
-  different people do (off by default; SQE is much weaker there, see docs/systems/sqe.md). Each
+  different people do (off by default; SQE is much weaker there, see docs/systems/sqe.md);
+  ``appearance: reid`` sets that shared look and the box noise from target cosine similarities
+  (``reid_same`` for one person, the ``reid_diff`` range for two) with a per-box quality factor,
+  so same-person and different-person similarities overlap as a ReID network's do. Each
   detection's feature is the prototype plus per-identity noise, more noise when occluded, and a
   leak of the occluder's prototype. Clutter gets a random prototype that survives in each of its
   boxes with a random strength (inconsistent features, the paper's false-track signature).
@@ -49,10 +53,13 @@ def simulate_people(cfg: SimulatorConfig, rng: np.random.Generator) -> Boxes:
         x0 = rng.uniform(0, W - w) if start == 0 else (-0.5 * w if direction > 0 else W - 0.5 * w)
         y0 = rng.uniform(0.1, 0.5) * H
         n = end - start
-        vy = np.cumsum(rng.normal(0, 0.3, n))
-        vy -= np.linspace(0, vy[-1], n)  # wander, but come back to the band
-        xs = x0 + direction * speed * np.arange(n)
-        ys = y0 + vy
+        if cfg.motion == "crowd":
+            xs, ys = _crowd_path(n, w, h, speed, (W, H), rng)
+        else:
+            vy = np.cumsum(rng.normal(0, 0.3, n))
+            vy -= np.linspace(0, vy[-1], n)  # wander, but come back to the band
+            xs = x0 + direction * speed * np.arange(n)
+            ys = y0 + vy
         t = np.arange(start, end) + 1
         inside = (xs + w > 0) & (xs < W)
         frames.append(t[inside])
@@ -60,6 +67,33 @@ def simulate_people(cfg: SimulatorConfig, rng: np.random.Generator) -> Boxes:
         boxes.append(np.stack([xs, ys, np.full(n, w), np.full(n, h)], axis=1)[inside])
     frame = np.concatenate(frames)
     return Boxes(frame, np.concatenate(ids), np.concatenate(boxes), np.ones(len(frame)))
+
+
+def _bounce(z: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Reflect a path at the walls ``lo`` and ``hi``."""
+    span = max(hi - lo, 1e-6)
+    z = np.mod(z - lo, 2 * span)
+    return lo + np.where(z > span, 2 * span - z, z)
+
+
+def _crowd_path(
+    n: int, w: float, h: float, speed: float, size: tuple[int, int], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """'crowd' motion: start anywhere, any heading, slow random turns, bounce off the borders."""
+    W, H = size
+    heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, 0.06, n))
+    x = rng.uniform(0, W - w) + np.cumsum(speed * np.cos(heading))
+    y = rng.uniform(0, H - h) + np.cumsum(0.5 * speed * np.sin(heading))  # depth moves slower
+    return _bounce(x, 0, W - w), _bounce(y, 0, max(H - h, 1.0))
+
+
+def reid_noise(cfg: SimulatorConfig) -> float:
+    """'reid' appearance: noise norm for which two boxes of one person have cosine reid_same.
+
+    A box's feature is ``unit(u + sigma e)`` with ``|e|`` about 1 in high dimension, so two
+    independent boxes of one prototype ``u`` have cosine about ``1 / (1 + sigma^2)``.
+    """
+    return float(np.sqrt(1.0 / cfg.reid_same - 1.0))
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -98,6 +132,10 @@ def identity_embeddings(
     """(n_ids, n_frames, dim) drifting unit prototypes; some identities have a look-alike twin."""
     base = _unit(rng.normal(size=(n_ids, cfg.dim)))
     lo, hi = cfg.shared_look
+    if cfg.appearance == "reid":
+        # prototypes share s_a, s_b of a common look -> cosine sqrt(s_a s_b); after box noise
+        # that shrinks by reid_same, so the box-level different-person cosine spans reid_diff
+        lo, hi = (v / cfg.reid_same for v in cfg.reid_diff)
     if hi > 0:
         # real ReID embeddings of different people are far from orthogonal (post-ReLU pooled
         # features share a common "person" direction): mix in a shared look per identity
@@ -152,7 +190,13 @@ def simulate_detections(
         inv[occ[has_occ]], t[has_occ]
     ]
     noise = rng.normal(size=feat.shape) / np.sqrt(cfg.dim)
-    feat += (sigma[inv[idx]] * (1 + 2 * occ_v))[:, None] * noise
+    if cfg.appearance == "reid":
+        # per-box quality (blur, crop, pose) with a heavy upper tail, not per identity
+        q = cfg.reid_quality  # mean-preserving: E[exp(2x - 2q^2)] = 1 keeps E[sigma^2]
+        box_sigma = reid_noise(cfg) * np.exp(rng.normal(0, q, len(idx)) - q * q)
+    else:
+        box_sigma = sigma[inv[idx]]
+    feat += (box_sigma * (1 + 2 * occ_v))[:, None] * noise
     conf = np.clip(rng.normal(0.8, 0.1, len(idx)) * (0.5 + 0.5 * vis[idx]), 0.05, 1.0)
     true_ids = gt.ids[idx]
 
