@@ -119,3 +119,28 @@ def test_dense_index_without_a_saved_index_is_built_once(tmp_path, monkeypatch):
     corpus.write_text(corpus.read_text() + json.dumps({"id": "9", "text": "new"}) + "\n")
     build_retriever(cfg)
     assert calls == [1]
+
+
+def test_demo_lists_world_settings_and_records_them(tmp_path, monkeypatch):
+    import re
+
+    import ennead.ddr.synthetic as synthetic
+    from ennead.ddr.world import SCENARIOS
+
+    runner = CliRunner()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", runner.invoke(app, ["ddr", "demo", "--help"]).output)
+    for opt in ("--world-seed", "--entities", "--known-fraction", "--train-questions"):
+        assert opt in text
+    seen = {}
+
+    def fake(cfg, run):
+        seen["cfg"] = cfg
+        return {"table": {"vanilla": dict.fromkeys((*SCENARIOS, "overall"), 50.0)}}
+
+    monkeypatch.setattr(synthetic, "run_synthetic", fake)
+    args = ["ddr", "demo", "--world-seed", "7", "--entities", "40", "--out", str(tmp_path / "r")]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    cfg = seen["cfg"]
+    assert cfg.seed == cfg.synthetic.world.seed == 7 and cfg.synthetic.world.n_entities == 40
+    assert "n_entities: 40" in (tmp_path / "r" / "config.yaml").read_text()

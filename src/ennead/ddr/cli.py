@@ -151,8 +151,27 @@ def demo(
     config: ConfigArg = None,
     overrides: SetOpt = None,
     out: RunDirOpt = None,
+    world_seed: Annotated[
+        int | None, typer.Option(help="world, pre-training and DDR seed (seed, world.seed)")
+    ] = None,
+    entities: Annotated[
+        int | None, typer.Option(help="entities, 3 facts each (synthetic.world.n_entities)")
+    ] = None,
+    known_fraction: Annotated[
+        float | None,
+        typer.Option(help="share of entities the model knows (synthetic.world.known_fraction)"),
+    ] = None,
+    train_questions: Annotated[
+        int | None, typer.Option(help="cap on training questions (synthetic.train_questions)")
+    ] = None,
+    test_questions: Annotated[
+        int | None, typer.Option(help="cap on test questions (synthetic.test_questions)")
+    ] = None,
 ) -> None:
-    """Synthetic world: vanilla / SFT / DDR-Gen / DDR-all per scenario; table + reward PNG."""
+    """Synthetic world: vanilla / SFT / DDR-Gen / DDR-all per scenario; table + reward PNG.
+
+    More world settings: --set synthetic.world.KEY=VALUE (n_values, n_passages, reading_examples,
+    both_scenarios, train_fraction); `ennead ddr config tiny` lists them all."""
     from rich.console import Console
     from rich.table import Table
 
@@ -160,7 +179,17 @@ def demo(
     from ennead.ddr.synthetic import run_synthetic
     from ennead.ddr.world import SCENARIOS
 
-    cfg = _config(config or "tiny", overrides)
+    # The shortcuts become config keys, so the run folder records them and a resume checks them.
+    shortcuts = {
+        "seed": world_seed,
+        "synthetic.world.seed": world_seed,
+        "synthetic.world.n_entities": entities,
+        "synthetic.world.known_fraction": known_fraction,
+        "synthetic.train_questions": train_questions,
+        "synthetic.test_questions": test_questions,
+    }
+    extra = [f"{k}={v}" for k, v in shortcuts.items() if v is not None]
+    cfg = _config(config or "tiny", [*(overrides or []), *extra])
     run = RunDir.create(out or default_run_path("ddr-demo"), cfg, seed=cfg.seed, system="ddr")
     res = run_synthetic(cfg, run)
     run.finish(summary=res["table"])
