@@ -87,6 +87,7 @@ def test_claim_pools_the_seeds_runs(experiment):
     assert set(got.by_scenario) == set(SCENARIOS)
     assert got.passed == (got.mean_gain >= 5.0 and iv["low"] > 0)
     assert "| 0 |" in (run.path.parent / "claim.md").read_text()
+    assert "<table" in (run.path.parent / "claim.html").read_text()
     claim = got.to_claim()
     assert claim.values == [got.gains[0]] and claim.claimed == 5.0
 

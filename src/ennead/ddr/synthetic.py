@@ -540,9 +540,50 @@ def run_claim(
         metrics={"mean_gain": mean_gain, "low": pooled.low, "high": pooled.high},
     )
     atomic_write_text(root / "claim.json", result.model_dump_json(indent=2))
-    atomic_write_text(root / "claim.md", format_claim(result))
-    result.artifacts = {"json": root / "claim.json", "markdown": root / "claim.md"}
+    rep = claim_report(result)
+    atomic_write_text(root / "claim.md", rep.to_markdown())
+    atomic_write_text(root / "claim.html", rep.to_html())
+    result.artifacts = {
+        "json": root / "claim.json",
+        "markdown": root / "claim.md",
+        "html": root / "claim.html",
+    }
     return result
+
+
+def claim_report(res: ClaimResult) -> Any:
+    """The claim as a :class:`ennead.core.eval.report.Report`: the verdict row, per-seed
+    accuracies and gains, the pooled interval per scenario."""
+    from ennead.core.eval.report import Report
+
+    rep = Report("DDR: DDR-all vs vanilla RAG over fixed seeds", "synthetic world, tiny Llama")
+    rep.claims([res.to_claim()])
+    rep.paragraph(format_claim(res).split("\n\n")[0])
+    rows = [
+        {
+            "seed": s,
+            "questions": res.questions_per_seed[s],
+            "vanilla": res.tables[s]["vanilla"]["overall"],
+            "DDR-all": res.tables[s]["ddr_all"]["overall"],
+            "gain": res.gains[s],
+        }
+        for s in res.seeds
+    ]
+    rep.table(rows, caption="test accuracy (%) per seed")
+    rep.table(
+        [
+            {
+                "scenario": name,
+                "gain": d["estimate"],
+                "low": d["low"],
+                "high": d["high"],
+                "pairs": d["n"],
+            }
+            for name, d in res.by_scenario.items()
+        ],
+        caption="DDR-all - vanilla per scenario (points, pooled paired 95% interval)",
+    )
+    return rep
 
 
 # Sizes of the claim experiment: "ci" is the gate (preset tiny-claim: 3 seeds x 1200 test
