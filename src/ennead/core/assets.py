@@ -336,6 +336,52 @@ def _architecture(source: Path) -> str:
     return f"{', '.join(map(str, arch))} (model_type {cfg.get('model_type', '?')!r})"
 
 
+@contextlib.contextmanager
+def _quick_ct2_converter() -> Iterator[None]:
+    """Two shortcuts in CTranslate2's converter, for the duration of one conversion.
+
+    It runs ``gc.collect()`` after every layer (seconds each in a process holding many objects,
+    such as a DDR run) and compares every pair of same-shaped weights element by element to find
+    shared ones. Here gc is left to itself and weights count as shared only when they are the same
+    storage (how transformers ties embeddings): a missed alias would only make the file larger.
+    Versions without these internals are converted unchanged.
+    """
+    import types
+
+    patched: list[tuple[Any, str, Any]] = []
+    try:
+        from ctranslate2.converters import transformers as ct2_hf
+        from ctranslate2.specs import model_spec
+    except ImportError:
+        yield
+        return
+    if getattr(ct2_hf, "gc", None) is not None:
+        patched.append((ct2_hf, "gc", ct2_hf.gc))
+        ct2_hf.gc = types.SimpleNamespace(collect=lambda *a, **k: 0)
+    var = getattr(model_spec, "PyTorchVariable", None)
+    if var is not None and hasattr(var, "_equal"):
+
+        def same_storage(self: Any, other: Any) -> bool:
+            a, b = self.tensor, other.tensor
+            return bool(
+                a is b
+                or (
+                    a.dtype == b.dtype
+                    and a.shape == b.shape
+                    and a.stride() == b.stride()
+                    and a.data_ptr() == b.data_ptr()
+                )
+            )
+
+        patched.append((var, "_equal", var._equal))
+        var._equal = same_storage
+    try:
+        yield
+    finally:
+        for owner, name, value in reversed(patched):
+            setattr(owner, name, value)
+
+
 def _convert_ct2(source: Path, out: Path, quantization: str, adapter: Path | None) -> None:
     from ennead.core.imports import require
 
@@ -350,9 +396,10 @@ def _convert_ct2(source: Path, out: Path, quantization: str, adapter: Path | Non
         merged.save_pretrained(str(src))
         transformers.AutoTokenizer.from_pretrained(str(source)).save_pretrained(str(src))
     try:
-        converters.TransformersConverter(str(src)).convert(
-            str(out / "model"), quantization=quantization, force=True
-        )
+        with _quick_ct2_converter():
+            converters.TransformersConverter(str(src)).convert(
+                str(out / "model"), quantization=quantization, force=True
+            )
     except Exception as exc:  # unsupported architecture, unreadable weights, ...
         raise CT2ConversionError(
             f"CTranslate2 cannot convert {source}: architecture {_architecture(source)}; "
