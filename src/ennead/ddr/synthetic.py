@@ -191,7 +191,7 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
     s = cfg.synthetic
     import torch
 
-    from ennead.ddr.train import DDRTrainer
+    from ennead.ddr.train import DDRTrainer, StageCallback
 
     if s.threads:
         torch.set_num_threads(s.threads)
@@ -241,11 +241,13 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
         gen_lm, kr_lm = _load(base, bs), _load(base, bs)
         trainer = DDRTrainer(cfg, run)
 
-        def on_gen(g: Any) -> None:
-            if "ddr_gen" in methods:  # V_Gen after DDR, V_KR still vanilla
-                eval_stage("ddr_gen", lambda: g, vanilla)
+        class DDRGenBaseline(StageCallback):
+            def on_module_trained(self, round: int, module: str, lm: Any) -> None:
+                if round == 1 and module == "gen":  # V_Gen after DDR, V_KR still vanilla
+                    eval_stage("ddr_gen", lambda: lm, vanilla)
 
-        summary = trainer.fit_with(train, gen_lm, kr_lm, on_gen=on_gen)
+        callbacks = [DDRGenBaseline()] if "ddr_gen" in methods else []
+        summary = trainer.fit_with(train, gen_lm, kr_lm, callbacks=callbacks)
         # SFT gets the same optimizer steps as all rounds of Gen DPO together.
         gen_dpo_steps = (
             sum(int(v.get("steps") or 0) for k, v in summary.items() if k.endswith("-gen-dpo"))

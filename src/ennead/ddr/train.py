@@ -11,7 +11,7 @@ resumes where it stopped.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,14 @@ def trained_config(cfg: DDRConfig, run_dir: str | Path) -> DDRConfig:
     return cfg.model_copy(update=update)
 
 
+class StageCallback:
+    """Hooks between DDR's stages (core.train's callbacks see steps inside one DPO run; these
+    see the modules between runs). Subclass and override what you need."""
+
+    def on_module_trained(self, round: int, module: str, lm: Any) -> None:
+        """``module`` ("gen" or "kr") has finished its DPO stage of ``round``; ``lm`` samples it."""
+
+
 class DDRTrainer:
     def __init__(self, cfg: DDRConfig, run: RunDir):
         self.cfg, self.run = cfg, run
@@ -178,10 +186,11 @@ class DDRTrainer:
         records: Sequence[QARecord],
         gen_lm: Any,
         kr_lm: Any | None,
-        on_gen: Callable[[Any], None] | None = None,
+        callbacks: Sequence[StageCallback] = (),
     ) -> dict[str, Any]:
-        """Train already loaded modules; ``on_gen(gen_lm)`` sees V_Gen after round 1's Gen stage
-        (before V_KR is trained), which is what the DDR-Gen ablation evaluates."""
+        """Train already loaded modules; each callback's ``on_module_trained`` sees a module
+        after its stage (the DDR-Gen baseline evaluates V_Gen after round 1, V_KR still vanilla).
+        It also fires for a stage finished in an earlier run, so a resumed run sees every module."""
         cfg = self.cfg
         warn_answer_cap(cfg, records, gen_lm)
         retriever = build_retriever(cfg)
@@ -191,11 +200,13 @@ class DDRTrainer:
         for r in range(1, cfg.train.rounds + 1):
             pipe = RAGPipeline(cfg, gen_lm, kr_lm, retriever)
             gen_lm = self._gen_stage(r, pipe, records, summary)
-            if r == 1 and on_gen is not None:
-                on_gen(gen_lm)
+            for cb in callbacks:
+                cb.on_module_trained(r, "gen", gen_lm)
             if cfg.train.train_kr and cfg.kr.enabled:
                 pipe = RAGPipeline(cfg, gen_lm, kr_lm, retriever)
                 kr_lm = self._kr_stage(r, pipe, records, summary)
+                for cb in callbacks:
+                    cb.on_module_trained(r, "kr", kr_lm)
         self.gen_lm_, self.kr_lm_ = gen_lm, kr_lm
         return summary
 
