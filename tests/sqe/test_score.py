@@ -123,3 +123,18 @@ def test_auto_scales_separate_people(small_seq):
     s = embedding_scales(small_seq.detections)
     assert 0.05 < s.intra < 0.4 < 0.8 < s.inter < 1.2
     assert s.n_intra > 100 and s.n_inter > 100
+
+
+def test_facade_score_returns_the_one_score_result():
+    from ennead.sqe import SQE, SQEConfig
+    from ennead.sqe.score import ScoreResult
+
+    rng = np.random.default_rng(3)
+    (a,) = _protos(rng, 1)
+    noise = make_track(rng, np.zeros(DIM), 4, 9, dim=DIM, noise=1.0)
+    boxes = join(make_track(rng, a, 40, 1, dim=DIM), noise)
+    res = SQE(SQEConfig(metric=FIXED)).score(boxes)
+    assert isinstance(res, ScoreResult) and res == score_tracks(boxes, FIXED)
+    dumped = res.model_dump(mode="json")  # what --json prints: suspects included, with why
+    assert [t["id"] for t in dumped["suspects"]] == [9]
+    assert "false positive" in dumped["suspects"][0]["reasons"][0]
