@@ -185,7 +185,9 @@ def heldout_pairs(
 
 
 # -- the experiment -----------------------------------------------------------------------------
-def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS) -> dict[str, Any]:
+def run_synthetic(
+    cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS, heldout: bool = True
+) -> dict[str, Any]:
     """All methods on one seeded world (``cfg.synthetic``); returns ``{"table": {method:
     {scenario: accuracy %}}, "world": sizes, "plot": png}``. Stages resume in ``run``."""
     s = cfg.synthetic
@@ -256,7 +258,7 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
         if "ddr_all" in methods:
             eval_stage("ddr_all", lambda: trainer.gen_lm_, lambda: trainer.kr_lm_)
 
-            def heldout(folder: Path) -> dict[str, Any]:
+            def heldout_stage(folder: Path) -> dict[str, Any]:
                 ref = vanilla()  # read-only here: one copy serves as both modules
                 pairs = heldout_pairs(cfg, ref, ref, trainer.gen_lm_, test)
                 for name, ps in pairs.items():
@@ -267,7 +269,8 @@ def run_synthetic(cfg: DDRConfig, run: RunDir, methods: Sequence[str] = METHODS)
                     "kr": pair_preferences(trainer.kr_lm_, ref, pairs["kr"], t.kr_dpo.beta),
                 }
 
-            heldout_result = run.run_stage("heldout-preferences", heldout)
+            if heldout:
+                heldout_result = run.run_stage("heldout-preferences", heldout_stage)
 
     if "sft" in methods:
 
@@ -512,7 +515,7 @@ def run_claim(
     for seed in seeds:
         scfg = seed_config(cfg, seed)
         run = RunDir.create(root / f"seed-{seed}", scfg, seed=seed)
-        tables[seed] = run_synthetic(scfg, run, methods=CLAIM_METHODS)["table"]
+        tables[seed] = run_synthetic(scfg, run, methods=CLAIM_METHODS, heldout=False)["table"]
         van, ddr = question_scores(run, "vanilla"), question_scores(run, "ddr_all")
         ids = sorted(van)
         diffs[seed] = [100.0 * (ddr[i][1] - van[i][1]) for i in ids]
