@@ -59,8 +59,15 @@ def iter_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
     path = Path(path)
     if not path.exists():
         raise DataError("file not found", path)
-    with path.open("r", encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
+    if path.is_dir():
+        raise DataError("is a folder; expected a JSONL file", path)
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                msg = f"not UTF-8 (byte {exc.start} of the line); save the file as UTF-8"
+                raise DataError(msg, path, lineno) from None
             if not line.strip():
                 continue
             try:
