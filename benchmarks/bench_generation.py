@@ -9,6 +9,8 @@ batch size: tokens/s, the ratio to hf, greedy agreement with hf (identical token
 share of the compute limit: an fp32 matmul rate measured in the same run (before and after)
 divided by 2 FLOPs per parameter per token. Peak RSS is measured per engine in a child process
 (load, then one batch of 16), so one engine's memory does not hide another's.
+``--cpu-efficiency`` adds tokens per CPU-second with one thread per engine: on a loaded machine
+wall-clock rates mostly measure how an engine's threads cope with other processes.
 """
 
 from __future__ import annotations
@@ -182,11 +184,69 @@ def main(new_tokens: int = 32, threads: int = 2) -> None:
     )
 
 
+def cpu_efficiency(new_tokens: int = 16) -> None:
+    """Tokens per CPU-second with one thread per engine (no OpenMP threads spinning against the
+    load of a shared machine), batch 16 and 64; added to generation.json as ``cpu_efficiency``."""
+    import torch
+
+    torch.set_num_threads(1)
+    a, m = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    n, c0 = 0, time.process_time()
+    while time.process_time() - c0 < 3.0:
+        a @ m
+        n += 1
+    gflops = 2 * 1024**3 * n / (time.process_time() - c0) / 1e9
+    bound = gflops * 1e9 / (2 * PARAMS_135M)
+    out: dict[str, Any] = {
+        "threads": 1,
+        "new_tokens_per_prompt": new_tokens,
+        "matmul_fp32_gflops_per_cpu_s": round(gflops, 1),
+        "compute_bound_tokens_per_cpu_s": round(bound, 1),
+        "load_average_1min_start": round(os.getloadavg()[0], 2),
+    }
+    engines = {e: load(e, 1, 64) for e in ENGINES}
+    for lm in engines.values():
+        run_batch(lm, 2, 2, 2)
+    for batch in (16, 64):
+        ref: list[Any] = []
+        for engine, lm in engines.items():
+            c0 = time.process_time()
+            ids, secs = run_batch(lm, batch, batch, new_tokens)
+            cpu = time.process_time() - c0
+            tokens = sum(len(t) for t in ids)
+            ref = ids if engine == "hf" else ref
+            out[f"{engine}_batch_{batch}"] = {
+                "tokens_per_cpu_s": round(tokens / cpu, 1),
+                "tokens_per_s": round(tokens / secs, 1),
+                "share_of_compute_bound": round(tokens / cpu / bound, 3),
+                "identical_greedy_to_hf": f"{sum(x == y for x, y in zip(ids, ref))}/{batch}",
+            }
+            print(engine, batch, out[f"{engine}_batch_{batch}"], flush=True)
+    out["load_average_1min_end"] = round(os.getloadavg()[0], 2)
+    from common import RESULTS
+
+    path = RESULTS / "generation.json"
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    payload["results"]["cpu_efficiency"] = out
+    from ennead.core.io import atomic_write_json
+
+    atomic_write_json(path, payload)
+    print(json.dumps(out, indent=2))
+
+
 if __name__ == "__main__":
     import argparse
 
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--threads", type=int, default=2, help="torch and ct2 threads")
     ap.add_argument("--new-tokens", type=int, default=32)
+    ap.add_argument(
+        "--cpu-efficiency",
+        action="store_true",
+        help="only the one-thread tokens per CPU-second comparison (added to generation.json)",
+    )
     args = ap.parse_args()
-    main(args.new_tokens, args.threads)
+    if args.cpu_efficiency:
+        cpu_efficiency()
+    else:
+        main(args.new_tokens, args.threads)

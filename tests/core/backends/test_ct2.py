@@ -172,6 +172,12 @@ def test_reload_serves_new_weights(saved, cache, tmp_path):
     assert lm.loglikelihood(PAIRS[:1]) != pytest.approx(old, abs=1e-2)
     lm.release()  # released weights load again on the next call
     assert lm.generate(["one two"], SamplingParams(max_new_tokens=2))[0][0].token_ids
+    import shutil
+    from pathlib import Path
+
+    lm.release()  # ... even when the cached conversion was pruned meanwhile
+    shutil.rmtree(Path(lm.converted_path).parent)
+    assert lm.generate(["one two"], SamplingParams(max_new_tokens=2))[0][0].token_ids
 
 
 @pytest.fixture(scope="module")

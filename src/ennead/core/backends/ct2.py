@@ -279,7 +279,10 @@ class CT2Backend(BaseLM):
 
     def _ready(self) -> Any:
         if not self.generator.model_is_loaded:
-            self.generator.load_model()
+            try:
+                self.generator.load_model()
+            except RuntimeError:  # its cached conversion was pruned meanwhile: convert again
+                self._load(Path(str(self.model_path)), self.adapter)
         return self.generator
 
     # -- prompts (tokenized by the same rules as hf) --------------------------------------------
