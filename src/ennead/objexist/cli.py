@@ -148,6 +148,7 @@ def seeds(
     """The acceptance gate over training seeds: every seed, the mean and 95% intervals."""
     from ennead.objexist.seeds import GATE_SEEDS, seed_gate
 
+    _config(config or "tiny", overrides)  # a bad config is one error line before any process starts
     res = seed_gate(
         run, seed or GATE_SEEDS, preset=config or "tiny", overrides=overrides or (), workers=workers
     )

@@ -107,6 +107,26 @@ def _walk() -> list[tuple[str, str]]:
     ]
 
 
+class _TooSlow(Exception):
+    pass
+
+
+def _run_briefly(argv: list[str], seconds: int = 60) -> int:
+    """run_app, failing (not hanging) when a verb starts real work instead of refusing its input."""
+    import signal
+
+    def stop(*_: Any) -> None:
+        raise _TooSlow(f"{' '.join(argv)} still running after {seconds} s: input not checked first")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        return run_app(root_app, argv)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
 @pytest.mark.parametrize(("name", "verb"), _walk())
 def test_bad_paths_are_one_line_errors(name, verb, tmp_path, capsys):
     cmd = _commands(name)[verb]
@@ -117,7 +137,7 @@ def test_bad_paths_are_one_line_errors(name, verb, tmp_path, capsys):
             if meta == DIR and label == "a folder":
                 continue  # a folder is what DIR wants; the empty file stands for "not a folder"
             argv = _argv(name, verb, cmd, param, bad, tmp_path)
-            code = run_app(root_app, argv)
+            code = _run_briefly(argv)
             out, err = capsys.readouterr()
             where = f"{' '.join(argv)} ({label} as {param.name})"
             assert code == 2, f"{where}: exit {code}\n{err}"
