@@ -218,3 +218,13 @@ def test_metrics_listed_without_importing_cuge():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "4"
+
+
+def test_service_does_not_import_the_facade():
+    import ast
+
+    import ennead.cuge.service as service
+
+    tree = ast.parse(Path(service.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "ennead.cuge.api" not in imported and "ennead.cuge.data" in imported
