@@ -92,6 +92,24 @@ def test_claim_pools_the_seeds_runs(experiment):
     assert claim.values == [got.gains[0]] and claim.claimed == 5.0
 
 
+def test_claim_seeds_in_worker_processes_pool_like_one_process(experiment):
+    cfg, run, _ = experiment
+    root = run.path.parent
+    two = cfg.model_copy(
+        update={
+            "synthetic": cfg.synthetic.model_copy(
+                update={"claim": cfg.synthetic.claim.model_copy(update={"workers": 2})}
+            )
+        }
+    )
+    got = run_claim(two, root, seeds=[0, 1])  # seed 0 resumes, seed 1 runs in a worker
+    assert got.seeds == [0, 1] and set(got.gains) == {0, 1}
+    assert got.mean_gain == pytest.approx((got.gains[0] + got.gains[1]) / 2)
+    assert got.questions_per_seed[0] == got.questions_per_seed[1]
+    again = run_claim(cfg, root, seeds=[0, 1])  # one process, both folders finished
+    assert again.gains == got.gains and again.interval == got.interval
+
+
 def test_claim_experiment_by_size_reuses_the_smoke_run(experiment):
     _, run, _ = experiment
     got = claim_experiment(run.path.parent, "smoke")  # same config and seed: resumes
@@ -137,6 +155,7 @@ def test_seed_config_sets_every_seed():
     cfg = seed_config(tiny_ddr_config(), 7)
     assert cfg.seed == 7 and cfg.synthetic.world.seed == 7
     assert cfg.synthetic.claim.seeds == [1000, 1001, 1002]  # fixed before looking
+    assert seed_config(tiny_ddr_config(["synthetic.claim.workers=3"]), 7) == cfg
 
 
 def test_tour_section_reuses_the_finished_run(experiment):

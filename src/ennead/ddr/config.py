@@ -131,6 +131,9 @@ class ClaimSettings(BaseConfig):
         5.0, description="points DDR-all must gain over vanilla RAG, mean over the gate seeds"
     )
     n_resamples: int = Field(10_000, ge=100, description="bootstrap resamples")
+    workers: int = Field(
+        1, ge=1, description="seeds run side by side in worker processes (one core each)"
+    )
 
 
 class SyntheticSettings(BaseConfig):

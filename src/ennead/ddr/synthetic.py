@@ -467,10 +467,15 @@ class ClaimResult(RunResult):
 
 
 def seed_config(cfg: DDRConfig, seed: int) -> DDRConfig:
-    """``cfg`` with one seed for the world, pre-training and DDR's sampling and training."""
+    """``cfg`` with one seed for the world, pre-training and DDR's sampling and training. The
+    claim's own settings (seeds, workers, resamples) do not change a seed's run: they are reset
+    to their defaults, so a seed folder resumes whatever the claim around it."""
+    from ennead.ddr.config import ClaimSettings
+
     s = cfg.synthetic
     world = s.world.model_copy(update={"seed": seed})
-    return cfg.model_copy(update={"seed": seed, "synthetic": s.model_copy(update={"world": world})})
+    synthetic = s.model_copy(update={"world": world, "claim": ClaimSettings()})
+    return cfg.model_copy(update={"seed": seed, "synthetic": synthetic})
 
 
 def question_scores(run: RunDir, method: str) -> dict[str, tuple[str, float]]:
@@ -482,6 +487,19 @@ def question_scores(run: RunDir, method: str) -> dict[str, tuple[str, float]]:
         row["id"]: (row["scenario"] or "all", float(row["score"] or 0.0))
         for row in read_jsonl(path)
     }
+
+
+def _claim_seed(
+    cfg: DDRConfig | dict[str, Any], root: str, seed: int
+) -> dict[str, dict[str, float]]:
+    """One seed of the claim in its run folder (resumable); its accuracy table."""
+    base = cfg if isinstance(cfg, DDRConfig) else DDRConfig.model_validate(cfg)
+    scfg = seed_config(base, seed)
+    run = RunDir.create(Path(root) / f"seed-{seed}", scfg, seed=seed)
+    table: dict[str, dict[str, float]] = run_synthetic(
+        scfg, run, methods=CLAIM_METHODS, heldout=False
+    )["table"]
+    return table
 
 
 def run_claim(
@@ -512,10 +530,18 @@ def run_claim(
     diffs: dict[int, list[float]] = {}
     by_scen: dict[str, dict[int, list[float]]] = {}
     tables: dict[int, dict[str, dict[str, float]]] = {}
+    if c.workers > 1 and len(seeds) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")  # a fresh torch per worker, no forked state
+        with ProcessPoolExecutor(min(c.workers, len(seeds)), mp_context=ctx) as pool:
+            futures = {s: pool.submit(_claim_seed, cfg.model_dump(), str(root), s) for s in seeds}
+            tables = {s: f.result() for s, f in futures.items()}
     for seed in seeds:
-        scfg = seed_config(cfg, seed)
-        run = RunDir.create(root / f"seed-{seed}", scfg, seed=seed)
-        tables[seed] = run_synthetic(scfg, run, methods=CLAIM_METHODS, heldout=False)["table"]
+        if seed not in tables:
+            tables[seed] = _claim_seed(cfg, str(root), seed)
+        run = RunDir(root / f"seed-{seed}")
         van, ddr = question_scores(run, "vanilla"), question_scores(run, "ddr_all")
         ids = sorted(van)
         diffs[seed] = [100.0 * (ddr[i][1] - van[i][1]) for i in ids]
