@@ -87,7 +87,7 @@ def test_row_and_texts():
     c = claim(values=[4.0, 6.0, 5.0], seeds=[0, 1, 2], claimed=3.0, unit="points", seconds=1.5)
     row = c.row()
     assert row["effect [95% CI]"] == "+5.00 [2.52, 7.48]"
-    assert row["per seed"] == "seeds: 0: +4.00, 1: +6.00, 2: +5.00"
+    assert row["per seed"] == "seeds: 0: +4.00, 1: +6.00, 2: +5.00" and row["seeds"] == "3 seeds"
     assert row["comparison"] == "A - B (points)" and row["n"] == 3
     assert row["needs"] == "mean >= +3.00, lower bound > +0.00"
     assert slug("DDR: RAG <with> rewards") == "ddr-rag-with-rewards"

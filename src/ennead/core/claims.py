@@ -173,6 +173,7 @@ class Claim(BaseModel):
             "needs": "" if self.error else self.target_text(digits),
             "verdict": self.verdict,
             "n": len(self.values) or None,
+            "seeds": f"{len(self.values)} {self.over}" if self.values else "",
             "per seed": f"{self.over}: {per}" if per else "",
             "seconds": self.seconds,
             "error": self.error or "",

@@ -11,8 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from ennead.core.claims import VERDICTS, Claim, slug
-from ennead.core.eval.report import CLAIM_COLUMNS, Link, Report
+from ennead.core.eval.report import Link, Report
 
+# the opening table: the verdict early, per-seed values in each section's detail table
+TOUR_COLUMNS = [
+    "system",
+    "paper",
+    "claim",
+    "verdict",
+    "effect [95% CI]",
+    "needs",
+    "comparison",
+    "measured here",
+    "seeds",
+    "seconds",
+]
 DETAIL_COLUMNS = [
     "claim",
     "comparison",
@@ -93,7 +106,7 @@ def build_report(sections: list[dict[str, Any]], run_path: Path, quick: bool = F
     report.heading("Claims", anchor="claims")
     report.paragraph(VERDICT_RULE)
     if claims:
-        columns = list(CLAIM_COLUMNS)
+        columns = list(TOUR_COLUMNS)
         if any(c.error for c in claims):
             columns.append("error")
         report.table(claims_rows(claims), columns=columns, caption="paper claims")
