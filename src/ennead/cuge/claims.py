@@ -18,7 +18,7 @@ from ennead.core.runs import RunDir
 
 PAPER = "Yao et al. 2021 (CUGE)"
 # Table 2 of the report, normalised capability columns as printed (integers), lite board.
-LM_ITEMS = 12  # test items per stand-in dataset for the LM (the e2e test's size)
+LM_ITEMS = 4  # test items per stand-in dataset for the LM (32 prompts: the tour budget)
 TABLE2_CAPABILITIES = ("NLU-WSL", "NLU-DL", "IA-QA", "NLG", "CI", "ML", "MR")
 TABLE2_NORMALISED = {
     "mT5-Large (1.2B)": [103, 136, 108, 104, 111, 122, 186],
