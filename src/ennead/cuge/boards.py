@@ -271,7 +271,9 @@ class Board:
         return {"markdown": str(md), "html": str(page), "csv": str(csv_path)}
 
 
-_MD_PUNCT = "\\`*_[]{}()#+!~"
+# Enough to stop emphasis, code, links/images (no "[" -> no link) and headings; parentheses
+# stay readable ("CPM-2 (11B)").
+_MD_PUNCT = "\\`*_[]#!~"
 
 
 def _md_punct(value: str) -> str:
