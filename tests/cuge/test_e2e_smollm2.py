@@ -36,8 +36,9 @@ def test_standin_smollm2_end_to_end(tmp_path):
     # Floor: greedy decoding (deterministic) on this build measured index 36.09 (2026-12-03;
     # rule baseline 97.82, trivial runner 36.94 on the same 12 items). Its parts: retrieval
     # 104.5, sentiment 43.0, idioms 33.3, keywords->sentence 24.6; segmentation, GEC and math 0.
-    # A broken prompt/parse path zeroes sentiment and idioms (index ~21) or retrieval (~15),
-    # both under 25; 25 leaves ~30% margin for float differences that flip a few answers.
+    # Broken generation (empty or unparsed answers: sentiment, idioms, keywords->sentence at 0)
+    # gives index 20.9, broken re-ranking 15.2: both under 25, which leaves ~30% margin for
+    # float differences that flip a few answers.
     assert lm_row.index >= 25.0, lm_row.index
     raw = {d: v[0] for d, v in lm_row.datasets.items()}
     assert all(v is not None and 0.0 <= v <= 100.0 for v in raw.values()), raw
