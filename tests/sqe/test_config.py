@@ -18,7 +18,7 @@ def test_default_yaml_equals_pydantic_defaults():
 
 
 def test_presets_load_and_round_trip(tmp_path):
-    for name in ("tiny", "default", "paper"):
+    for name in ("tiny", "default", "paper", "study-ci"):
         cfg = load_config(SQEConfig, name, package="ennead.sqe")
         path = tmp_path / f"{name}.yaml"
         path.write_text(cfg.to_yaml())
