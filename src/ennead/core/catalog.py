@@ -25,9 +25,10 @@ def catalog() -> dict[str, list[dict[str, Any]]]:
         for name in registry.names():
             meta = registry.meta(name)
             summary = meta.get("summary", "")
-            if label == "systems":
+            # Systems and plugin entries (entry points) carry their summary on the object itself.
+            if label == "systems" or not summary:
                 try:
-                    summary = registry.get(name).summary
+                    summary = (getattr(registry.get(name), "summary", "") or "").strip()
                 except Exception as exc:  # a broken plugin must not hide the others
                     summary = f"(cannot load: {exc})"
             rows.append({"name": name, "summary": summary})

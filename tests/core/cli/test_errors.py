@@ -104,3 +104,12 @@ def test_ls_lists_every_systems_metrics():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert {"exact_match", "math_accuracy", "bleu_zh"} <= set(json.loads(out.stdout))
+
+
+def test_ls_gives_plugin_metrics_their_summary():
+    """A metric registered through an entry point shows its own summary in ``ennead ls``."""
+    from ennead.core.catalog import catalog
+
+    rows = {m["name"]: m["summary"] for m in catalog()["metrics"]}
+    assert "corpus BLEU-4" in rows["bleu_zh"]
+    assert all(rows.values()), [name for name, summary in rows.items() if not summary]

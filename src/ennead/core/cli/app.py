@@ -69,6 +69,7 @@ def list_components(
         print(json.dumps(data, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -77,7 +78,8 @@ def list_components(
         table.add_column("name")
         table.add_column("about")
         for row in rows:
-            table.add_row(row["name"], row.get("summary", ""))
+            # Summaries are plain text: "[cuge] ..." must not be read as rich markup.
+            table.add_row(escape(row["name"]), escape(row.get("summary", "")))
         if not rows:
             table.add_row("(none yet)", "")
         console.print(table)
