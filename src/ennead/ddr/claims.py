@@ -14,7 +14,7 @@ from ennead.core.claims import ClaimsSection, Table
 from ennead.core.runs import RunDir
 
 PRESET = "tiny-claim"  # the CI claims gate's configuration (1200 test questions per seed)
-TOUR_SEEDS = 1  # of the gate's seeds, the first N (the CI claims stage runs all of them)
+TOUR_SEEDS = 2  # the first two gate seeds, in parallel on 2 cores (the CI claims stage runs all 3)
 # quick: one small world, one round (seconds; the verdict means nothing at this size)
 QUICK_OVERRIDES = (
     "synthetic.world.n_entities=24",
