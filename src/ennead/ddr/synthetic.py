@@ -530,13 +530,17 @@ def run_claim(
     diffs: dict[int, list[float]] = {}
     by_scen: dict[str, dict[int, list[float]]] = {}
     tables: dict[int, dict[str, dict[str, float]]] = {}
-    if c.workers > 1 and len(seeds) > 1:
+    # Seeds whose run finished resume in this process (cheap); the rest may go to workers.
+    todo = [s for s in seeds if not RunDir(root / f"seed-{s}").is_done("eval-ddr_all")]
+    if c.workers > 1 and len(todo) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        ctx = multiprocessing.get_context("spawn")  # a fresh torch per worker, no forked state
-        with ProcessPoolExecutor(min(c.workers, len(seeds)), mp_context=ctx) as pool:
-            futures = {s: pool.submit(_claim_seed, cfg.model_dump(), str(root), s) for s in seeds}
+        # spawn: a fresh torch per worker, no forked state (a calling script needs the usual
+        # ``if __name__ == "__main__":`` guard)
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(c.workers, len(todo)), mp_context=ctx) as pool:
+            futures = {s: pool.submit(_claim_seed, cfg.model_dump(), str(root), s) for s in todo}
             tables = {s: f.result() for s, f in futures.items()}
     for seed in seeds:
         if seed not in tables:
