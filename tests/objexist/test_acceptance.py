@@ -17,6 +17,7 @@ from ennead.objexist.seeds import GATE_SEEDS, MAX_GAP_POINTS, MAX_MOVES_RATIO, s
 
 
 @pytest.mark.slow
+@pytest.mark.claim
 def test_tiny_gate_over_three_seeds(tmp_path):
     run_dir = Path(os.environ.get("ENNEAD_OBJEXIST_GATE_DIR") or tmp_path / "gate")
     res = seed_gate(run_dir, GATE_SEEDS, preset="tiny", workers=2)
