@@ -1,9 +1,9 @@
 """Typed results that every facade verb returns.
 
-A verb that runs work (train, evaluate, demo, ...) returns a :class:`RunResult` or a subclass: the run
-folder it wrote, its headline metrics (floats, 0-1 unless the name says otherwise) and the paths of
-what it made. Systems add their own fields in a subclass; the CLI prints any of them the same way
-(``--json`` dumps the model).
+A verb that runs work (train, evaluate, demo, ...) returns a :class:`RunResult` or a subclass:
+the run folder it wrote, its headline metrics (floats, 0-1 unless the name says otherwise) and the
+paths of what it made. Systems add their own fields in a subclass; the CLI prints any of them the
+same way (``--json`` dumps the model).
 """
 
 from __future__ import annotations
