@@ -119,7 +119,7 @@ class DDR:
 
         return check_inputs(paths, lambda p: load_records(p, need_answers=False), "question file")
 
-    def report(self, run_dir: str | Path) -> Path:
+    def report(self, run_dir: str | Path) -> RunResult:
         """(Re)write ``report.md`` and ``report.html`` of a run folder (its summary and plots)."""
         import json
 
@@ -139,8 +139,9 @@ class DDR:
             rep.table([{"key": k, "value": json.dumps(v)} for k, v in summary.items()])
         for img in sorted(run.glob("*.png")):
             rep.image(img, link=img.name)
-        atomic_write_text(run / "report.md", rep.to_markdown())
-        return atomic_write_text(run / "report.html", rep.to_html())
+        md = atomic_write_text(run / "report.md", rep.to_markdown())
+        html = atomic_write_text(run / "report.html", rep.to_html())
+        return RunResult(run_dir=run, artifacts={"report_md": md, "report_html": html})
 
 
 def is_run_folder(path: str | Path | None) -> bool:

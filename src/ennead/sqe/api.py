@@ -326,11 +326,15 @@ class SQE:
             artifacts={Path(f).name: Path(f) for f in folders}, folders=folders, boxes=boxes
         )
 
-    def report(self, run_path: str | Path) -> Path:
-        """(Re)write ``report.html`` of an optimize/evaluate run folder."""
+    def report(self, run_path: str | Path) -> RunResult:
+        """(Re)write ``report.md`` + ``report.html`` of an optimize/evaluate run folder."""
         from ennead.sqe.report import write_report
 
-        return write_report(run_path)
+        html = write_report(run_path)
+        return RunResult(
+            run_dir=Path(run_path),
+            artifacts={"report_md": html.with_suffix(".md"), "report_html": html},
+        )
 
     def check(self, paths: list[Path] | list[str]) -> CheckResult:
         """Validate tracker output files (MOTChallenge text, features beside) without scoring."""

@@ -239,10 +239,8 @@ def add_report_verb(app: typer.Typer, facade: str, runs: str) -> None:
     def report(run: Path) -> None:
         from ennead.core.registry import load_target
 
-        res = load_target(facade)().report(run)
-        if not isinstance(res, Path):  # a RunResult: name the HTML report it wrote
-            res = res.artifacts.get("report_html") or res.artifacts.get("html") or res.run_dir
-        print(f"report: {res}")
+        res = load_target(facade)().report(run)  # a RunResult: name the HTML report it wrote
+        print(f"report: {res.artifacts.get('report_html') or res.run_dir}")
 
     report.__annotations__ = {"run": Annotated[Path, dir_arg(f"{runs}.")], "return": None}
     report.__doc__ = "(Re)write the report (Markdown + HTML with plots) of a run folder."
