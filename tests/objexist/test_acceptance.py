@@ -18,6 +18,7 @@ from ennead.objexist.seeds import GATE_SEEDS, MAX_GAP_POINTS, MAX_MOVES_RATIO, s
 
 @pytest.mark.slow
 @pytest.mark.claim
+@pytest.mark.timeout(2400)  # about 14 minutes on 2 idle cores; the suite's 600 s is for one test
 def test_tiny_gate_over_three_seeds(tmp_path):
     run_dir = Path(os.environ.get("ENNEAD_OBJEXIST_GATE_DIR") or tmp_path / "gate")
     res = seed_gate(run_dir, GATE_SEEDS, preset="tiny", workers=2)
