@@ -16,6 +16,7 @@ from ennead.ddr.synthetic import format_claim, run_claim
 
 @pytest.mark.slow
 @pytest.mark.claim
+@pytest.mark.timeout(1800)  # a claim gate takes minutes, not the suite's 600 s per test
 def test_ddr_all_beats_vanilla_over_the_fixed_seeds(tmp_path):
     cfg = load_config(DDRConfig, "tiny-claim", package="ennead.ddr")
     assert cfg.synthetic.claim.seeds == [1000, 1001, 1002]  # fixed before looking

@@ -24,6 +24,7 @@ MEASURED: dict[tuple[str, str], float] = {
 
 @pytest.mark.slow
 @pytest.mark.claim
+@pytest.mark.timeout(1800)  # a claim gate takes minutes, not the suite's 600 s per test
 def test_tuning_claim_reproduces(tmp_path):
     res = tuning_claim(tmp_path / "study", quick=True, workers=2)
     rows = [r for r in res.rows if r.param == "appearance_thresh"]
