@@ -142,6 +142,19 @@ class Generator:
         self.chat, self.style = chat, style
         self._count, self._truncate = token_counter(lm)
 
+    @classmethod
+    def from_config(cls, lm: Any, g: Any) -> Generator:
+        """The generator a ``GenConfig`` (``cfg.gen``) describes, on ``lm``."""
+        return cls(
+            lm,
+            g.top_n,
+            g.passage_budget,
+            g.max_new_tokens,
+            g.presence_penalty,
+            g.module.chat,
+            g.style,
+        )
+
     def prompt_text(self, question: str, passages: Sequence[str] | None) -> str:
         return generation_prompt(
             question, passages, self.style, self.passage_budget, self._count, self._truncate

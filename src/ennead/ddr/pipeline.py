@@ -45,15 +45,7 @@ class RAGPipeline:
     ):
         self.cfg = cfg
         g, k = cfg.gen, cfg.kr
-        self.generator = Generator(
-            gen_lm,
-            g.top_n,
-            g.passage_budget,
-            g.max_new_tokens,
-            g.presence_penalty,
-            g.module.chat,
-            g.style,
-        )
+        self.generator = Generator.from_config(gen_lm, g)
         self.refiner = None
         if k.enabled:
             self.refiner = KnowledgeRefiner(

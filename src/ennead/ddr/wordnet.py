@@ -322,16 +322,7 @@ def closed_book(
     from ennead.ddr.modules import Generator
     from ennead.ddr.reward import reward_for
 
-    g = cfg.gen
-    gen = Generator(
-        gen_lm,
-        g.top_n,
-        g.passage_budget,
-        g.max_new_tokens,
-        g.presence_penalty,
-        g.module.chat,
-        g.style,
-    )
+    gen = Generator.from_config(gen_lm, cfg.gen)
     answers = gen.answer([r.question for r in records], [None] * len(records))
     fn = reward_for(cfg.data_type)
     scores = [fn(a[0], r.answers) for a, r in zip(answers, records)]
