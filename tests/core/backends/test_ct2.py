@@ -278,3 +278,20 @@ def test_smollm2_greedy_equals_hf(smollm2_backend):
     assert ids(lm.generate(chats, params)) == ids(smollm2_backend.generate(chats, params))
     pairs = [("The capital of France is", " Paris"), ("The capital of France is", " Berlin")]
     assert lm.loglikelihood(pairs) == pytest.approx(smollm2_backend.loglikelihood(pairs), abs=2e-3)
+
+
+def test_cuda_index_is_checked_and_passed_on(saved, cache, monkeypatch):
+    """``cuda:N`` picks device N (it used to be read as plain ``cuda``); a missing N is named."""
+    import ctranslate2
+
+    from ennead.core.backends.ct2 import CT2Backend
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 2)
+    backend = CT2Backend.__new__(CT2Backend)
+    backend.device_arg = "cuda:1"
+    assert backend._device(ctranslate2) == "cuda" and backend.device_index == 1
+    backend.device_arg = "cuda"
+    assert backend._device(ctranslate2) == "cuda" and backend.device_index == 0
+    backend.device_arg = "cuda:2"
+    with pytest.raises(BackendError, match=r"sees 2 CUDA device\(s\), use cuda or cuda:0..cuda:1"):
+        backend._device(ctranslate2)

@@ -209,12 +209,22 @@ class CT2Backend(BaseLM):
         self.device = self._hf.device
 
     def _device(self, ct2: Any) -> str:
+        """CTranslate2's device name; ``cuda:N`` sets ``device_index`` (ct2 takes it apart)."""
         dev = self.device_arg
+        self.device_index = 0
         if dev == "auto":
             return "cuda" if ct2.get_cuda_device_count() > 0 else "cpu"
         if dev.startswith("cuda"):
-            if ct2.get_cuda_device_count() == 0:
+            count = ct2.get_cuda_device_count()
+            if count == 0:
                 raise BackendError(f"device {dev!r} requested but CTranslate2 sees no CUDA device")
+            index = dev.partition(":")[2]
+            if index and (not index.isdigit() or int(index) >= count):
+                raise BackendError(
+                    f"device {dev!r} unknown for ct2: CTranslate2 sees {count} CUDA device(s), "
+                    f"use cuda or cuda:0..cuda:{count - 1}"
+                )
+            self.device_index = int(index or 0)
             return "cuda"
         if dev != "cpu":
             raise BackendError(f"device {dev!r} unknown for ct2; use auto, cpu or cuda")
@@ -272,6 +282,7 @@ class CT2Backend(BaseLM):
         return ct2.Generator(
             self.converted_path,
             device=self.device,
+            device_index=self.device_index if self.device == "cuda" else 0,
             compute_type=self.compute_type,
             intra_threads=self.intra_threads,
             inter_threads=self.inter_threads,
