@@ -1,0 +1,57 @@
+"""The tool-learning config: which agent, which policy (model), budgets, the task split."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ennead.core.config import BaseConfig
+
+
+class PolicyConfig(BaseConfig):
+    kind: Literal["rule", "noisy", "lm"] = Field(
+        "rule",
+        description="rule: the reference policy; noisy: rule with seeded mistakes; lm: a model",
+    )
+    error_rate: float = Field(0.3, ge=0.0, le=1.0, description="noisy: chance of a wrong action")
+    give_up_rate: float = Field(
+        0.5, ge=0.0, le=1.0, description="noisy: chance to give up after an error observation"
+    )
+    backend: str = Field("tiny", description="lm: core backend name (hf, openai, vllm, tiny)")
+    model: str = Field("smollm2", description="lm: model path/name ('smollm2' = embedded)")
+    base_url: str | None = Field(None, description="lm: OpenAI-compatible server")
+    native: bool = Field(False, description="lm: use native tool calls (OpenAI-compatible)")
+    max_new_tokens: int = Field(96, ge=1)
+    temperature: float = Field(0.0, ge=0.0)
+    cache: str | None = Field(None, description="sqlite response cache file (None: run dir)")
+
+
+class AgentConfig(BaseConfig):
+    kind: Literal["react", "native", "dfsdt", "hierarchical"] = "react"
+    max_steps: int = Field(8, ge=1, description="tool calls per chain")
+    budget: int = Field(24, ge=1, description="policy calls per task, all branches together")
+    width: int = Field(2, ge=1, description="DFSDT: children tried per node")
+    max_output_chars: int = Field(2000, ge=64, description="observations truncated here")
+    tool_timeout_s: float = Field(5.0, gt=0.0)
+    retrieve_k: int = Field(0, ge=0, description="show the top-k retrieved tools (0: all)")
+
+
+class TrainConfig(BaseConfig):
+    lora_r: int = Field(8, ge=1)
+    steps: int = Field(60, ge=1)
+    lr: float = Field(2e-4, gt=0.0)
+    batch_size: int = Field(4, ge=1)
+    max_length: int = Field(512, ge=32)
+    teacher: Literal["rule", "openai"] = "rule"
+
+
+class ToolsConfig(BaseConfig):
+    seed: int = 0
+    split: str = Field("test", description="task split: train, I1-inst, I1-tool, I2-cat, test")
+    limit: int | None = Field(None, ge=1, description="first N tasks of the split")
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    online: bool = Field(False, description="register tools tagged online (need network/keys)")
+    llm_judge: bool = Field(False, description="ToolEval-style LLM judge (needs an lm policy)")
