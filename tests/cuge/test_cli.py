@@ -76,3 +76,12 @@ def test_check_lists_each_bad_submission(subs, tmp_path, capsys):
     assert len(lines) == 2
     code, out, _ = _run(["cuge", "check", str(a), *sets], capsys)
     assert code == 0 and out.strip() == "ok"
+
+
+def test_predict_before_prepare_says_what_to_run(tmp_path, capsys):
+    code, _, err = _run(
+        ["cuge", "predict", "tiny", "--set", f"data_dir={tmp_path / 'nodata'}", "-o", "x.json"],
+        capsys,
+    )
+    assert code == 2
+    assert "run `ennead cuge prepare` first" in err and "test_inputs.jsonl" in err

@@ -174,7 +174,14 @@ class CUGE:
         predictions = {}
         for d in names:
             entry = bench.dataset(d)
-            items = read_jsonl(self.data_dir / d / "test_inputs.jsonl")
+            path = self.data_dir / d / "test_inputs.jsonl"
+            if not path.is_file():
+                raise DataError(
+                    f"no test inputs for dataset {d!r}: run `ennead cuge prepare` first "
+                    f"(or set data_dir to a prepared folder)",
+                    path,
+                )
+            items = read_jsonl(path)
             if rc.limit is not None:
                 items = items[: rc.limit]
             log.info("cuge predict: %s (%d items) with %s", d, len(items), runner.model)
