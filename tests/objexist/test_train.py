@@ -117,3 +117,26 @@ def test_interrupted_job_resumes_to_the_same_weights(cfg, small_sim, tmp_path):
     for (k, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
         assert torch.allclose(a, b), k
     assert (tmp_path / "agent-1-one_object.pt").exists()
+
+
+def test_resumed_job_logs_each_step_once(cfg, small_sim, tmp_path):
+    """A run killed between a checkpoint and the next log row used to log those steps twice."""
+    from ennead.core.runs import RunDir
+
+    cfg = cfg.model_copy(deep=True)
+    cfg.train.log_every, cfg.train.checkpoint_every = 1, 2
+    stages = [StageConfig(level="one_object", episodes=96)]
+    job = Job("agent", "learned", stages, seed=3)
+    run = RunDir(tmp_path / "run")
+    (tmp_path / "run").mkdir()
+
+    def dies_at_three(row, step, **tags):
+        run.log_metrics(row, step=step, **tags)
+        if step == 3:
+            raise KeyboardInterrupt  # after the checkpoint at 2, with step 3 logged
+
+    with pytest.raises(KeyboardInterrupt):
+        train_job(cfg, job, small_sim, tmp_path / "c.pt", dies_at_three)
+    train_job(cfg, job, small_sim, tmp_path / "c.pt", run.log_metrics, None, run.rewind_metrics)
+    steps = [r["step"] for r in run.read_metrics() if r.get("job") == "agent"]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 4, steps

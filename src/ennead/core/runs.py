@@ -179,6 +179,28 @@ class RunDir:
         row.update(metrics)
         append_jsonl(self.path / "metrics.jsonl", row)
 
+    def rewind_metrics(self, step: int, **tags: Any) -> int:
+        """Drop the rows with these tags logged after ``step`` (a resumed stage restarts at its
+        last checkpoint and logs those steps again); returns how many rows went. Atomic."""
+        path = self.path / "metrics.jsonl"
+        if not path.exists():
+            return 0
+        keep, dropped = [], 0
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                dropped += 1  # a line cut by the crash that made us resume
+                continue
+            mine = all(row.get(k) == v for k, v in tags.items())
+            if mine and isinstance(row.get("step"), int) and row["step"] > step:
+                dropped += 1
+                continue
+            keep.append(line)
+        if dropped:
+            atomic_write_text(path, "".join(line + "\n" for line in keep))
+        return dropped
+
     def read_metrics(self) -> list[dict[str, Any]]:
         path = self.path / "metrics.jsonl"
         if not path.exists():

@@ -178,7 +178,12 @@ class ObjExist:
                 import torch
 
                 net, summary = train_job(
-                    cfg, job, sim, run.path / "checkpoints" / f"{job.name}.pt", run.log_metrics
+                    cfg,
+                    job,
+                    sim,
+                    run.path / "checkpoints" / f"{job.name}.pt",
+                    run.log_metrics,
+                    rewind_metrics=run.rewind_metrics,
                 )
                 torch.save({"model": net.state_dict()}, folder / "model.pt")
                 return summary

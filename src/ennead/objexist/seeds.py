@@ -139,12 +139,14 @@ def _train_unit(preset: str, overrides: list[str], seed: int, name: str, seed_di
     cfg = seed_config(seed, preset, overrides)
     folder = Path(seed_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    metrics = RunDir(folder)
     train_job(
         cfg,
         _job(cfg, name),
         Tabletop(cfg.sim),
         folder / "checkpoints" / f"{name}.pt",
-        RunDir(folder).log_metrics,
+        metrics.log_metrics,
+        rewind_metrics=metrics.rewind_metrics,
     )
     return f"{seed}/{name}"
 

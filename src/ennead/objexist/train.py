@@ -70,10 +70,13 @@ def train_job(
     ckpt_path: Path,
     log_metrics: Callable[..., None] | None = None,
     max_updates: int | None = None,
+    rewind_metrics: Callable[..., int] | None = None,
 ) -> tuple[ObjExistNet, dict[str, Any]]:
     """Train ``job``; resume from ``ckpt_path`` when it holds an unfinished run of the same job.
 
     ``max_updates`` stops early (for tests of resumption); the checkpoint is then left unfinished.
+    ``rewind_metrics(step, job=...)`` drops rows logged after the checkpoint on resume, so the
+    metrics log holds each step once.
     """
     torch.set_num_threads(cfg.train.threads)
     torch.manual_seed(job.seed)
@@ -98,6 +101,8 @@ def train_job(
         )
         cpu = state.get("cpu", 0.0)
         log.info("%s: resuming at stage %d, episode %d", job.name, stage_i, done)
+        if rewind_metrics is not None:
+            rewind_metrics(updates, job=job.name)
     supervised = job.policy != "learned"
     bs = cfg.train.batch_size
 
