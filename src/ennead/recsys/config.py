@@ -1,0 +1,94 @@
+"""Recsys configs. Field descriptions are the documentation (``ennead recsys config`` prints them)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ennead.core.config import BaseConfig
+
+ModelName = Literal["bert4rec", "sasrec", "caser", "mf"]
+TransferMode = Literal["none", "shallow", "deep", "kg_init"]
+
+
+class DataSettings(BaseConfig):
+    root: str | None = Field(
+        None, description="data folder; default: ml-100k from the installed recbole wheel"
+    )
+    layout: Literal["atomic", "ml1m"] = Field(
+        "atomic",
+        description="atomic: RecBole atomic files (<name>.inter/.item, optional .kg/.link); "
+        "ml1m: MovieLens-1M/10M/20M .dat files (ratings.dat, movies.dat)",
+    )
+    name: str | None = Field(None, description="atomic file stem; default: the folder's name")
+    target_genres: list[str] = Field(
+        default_factory=lambda: ["Action", "Thriller", "Horror", "Crime", "Sci-Fi"],
+        description="an item with any of these genres is in the target domain",
+    )
+    k: int = Field(5, ge=1, description="cold users keep their last K target items for training")
+    n_test: int = Field(3, ge=1, description="held-out last target items per user")
+    cold_fraction: float = Field(0.5, gt=0, lt=1, description="share of eligible users made cold")
+    warm_max: int | None = Field(
+        None, ge=4, description="cap on a warm user's target history (None: full)"
+    )
+    split_seed: int = Field(0, description="seed of the cold/warm split and the negatives")
+    n_negatives: int = Field(100, ge=1, description="sampled negatives per test user")
+    actors: int = Field(3, ge=0, description="top actors per movie as meta knowledge")
+    max_len: int = Field(50, ge=2, description="longest sequence a model reads")
+
+
+class ModelSettings(BaseConfig):
+    name: ModelName = Field("bert4rec", description="bert4rec, sasrec, caser, mf")
+    hidden: int = Field(64, ge=4, description="item embedding / Transformer width")
+    blocks: int = Field(2, ge=1, description="Transformer blocks")
+    heads: int = Field(2, ge=1, description="attention heads")
+    dropout: float = Field(0.1, ge=0, lt=1)
+    user_dim: int = Field(16, ge=1, description="user embedding concatenated per position")
+    meta_dim: int = Field(8, ge=1, description="director and actor embedding width")
+    objective: Literal["cut", "mlm"] = Field(
+        "cut", description="BERT4Rec: cut = next item at a random cut; mlm = 15% masking"
+    )
+    cuts_per_user: int = Field(4, ge=1, description="random cuts per user and epoch (cut)")
+    caser_l: int = Field(5, ge=1, description="Caser: previous items read")
+    caser_v: int = Field(4, ge=1, description="Caser: vertical filters")
+    caser_h: int = Field(16, ge=1, description="Caser: horizontal filters per height")
+    mf_negatives: int = Field(3, ge=1, description="BPR-MF: negatives per positive")
+
+
+class TrainSettings(BaseConfig):
+    pretrain_epochs: int = Field(20, ge=0, description="epochs on the source domain")
+    finetune_epochs: int = Field(10, ge=1, description="epochs on the target domain")
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    batch_size: int = Field(256, ge=1)
+    threads: int | None = Field(None, ge=1, description="torch threads (None: torch's default)")
+
+
+class TransESettings(BaseConfig):
+    dim: int = Field(32, ge=2)
+    epochs: int = Field(5, ge=1)
+    margin: float = Field(1.0, gt=0)
+    batch_size: int = Field(4096, ge=1)
+    lr: float = Field(0.01, gt=0)
+
+
+class GridSettings(BaseConfig):
+    models: list[ModelName] = Field(default_factory=lambda: ["bert4rec", "sasrec", "caser", "mf"])
+    modes: list[TransferMode] = Field(default_factory=lambda: ["none", "shallow", "deep"])
+    metas: list[bool] = Field(default_factory=lambda: [False, True])
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
+    workers: int = Field(1, ge=1, description="local processes (1: serial)")
+    ray: bool = Field(False, description="one Ray task per (model, meta, seed) unit")
+    ray_address: str | None = Field(None, description="Ray cluster (None: a local one)")
+
+
+class RecsysConfig(BaseConfig):
+    seed: int = Field(0, description="model initialisation and training seed")
+    data: DataSettings = Field(default_factory=DataSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    train: TrainSettings = Field(default_factory=TrainSettings)
+    transe: TransESettings = Field(default_factory=TransESettings)
+    mode: TransferMode = Field("shallow", description="transfer mode for `transfer`")
+    meta: bool = Field(False, description="director/actor embeddings per item")
+    grid: GridSettings = Field(default_factory=GridSettings)
