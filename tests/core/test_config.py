@@ -84,3 +84,17 @@ def test_validate_assignment():
     cfg = Demo()
     with pytest.raises(ValueError, match="greater than 0"):
         cfg.optim.lr = -2.0
+
+
+def test_a_folder_named_like_a_preset_is_not_read_as_config(tmp_path: Path, monkeypatch):
+    """``runs/tiny`` beside the user used to shadow the ``tiny`` preset ("is a folder")."""
+    from ennead.sqe.config import SQEConfig
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny").mkdir()
+    assert load_config(SQEConfig, "tiny", package="ennead.sqe") == load_config(
+        SQEConfig, str(Path(__file__).parents[2] / "src/ennead/sqe/configs/tiny.yaml")
+    )
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_config(SQEConfig, "mine", package="ennead.sqe")

@@ -136,6 +136,14 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def _has_preset(package: str, name: str) -> bool:
+    try:
+        preset_path(package, name)
+    except ConfigError:
+        return False
+    return True
+
+
 def preset_path(package: str, name: str) -> Path:
     """Path of ``<package>/configs/<name>.yaml`` shipped as package data."""
     base = resources.files(package) / "configs"
@@ -166,7 +174,11 @@ def load_config(
     source = None
     if config is not None:
         text = str(config)
-        is_file = text.endswith((".yaml", ".yml")) or Path(text).exists()
+        path = Path(text)
+        is_file = text.endswith((".yaml", ".yml")) or path.is_file()
+        if path.is_dir() and not is_file:
+            # a folder that happens to share a preset's name (``runs/tiny``) is not a config
+            is_file = package is None or not _has_preset(package, text)
         if is_file:
             user = read_yaml(text)
             preset = user.pop("preset", None)
