@@ -9,6 +9,7 @@ whose ``status`` says what happened (ToolBench's status codes, spelled out).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -98,14 +99,34 @@ class ToolResult:
         }
 
 
-def _check_schema(name: str, schema: Any) -> None:
+@functools.lru_cache(maxsize=256)
+def _schema_error(blob: str) -> Any:
+    """The first meta-schema error of a schema (cached: checking is slow and schemas repeat)."""
     import jsonschema
 
+    try:
+        jsonschema.Draft202012Validator.check_schema(json.loads(blob))
+    except jsonschema.SchemaError as e:
+        return e
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(blob: str) -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads(blob))
+
+
+def _check_schema(name: str, schema: Any) -> None:
     if not isinstance(schema, dict) or schema.get("type") != "object":
         raise ConfigError(f"tool {name!r}: parameters must be a JSON Schema with type 'object'")
     try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as e:
+        blob = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"tool {name!r}: parameters schema is not JSON: {e}") from e
+    e = _schema_error(blob)
+    if e is not None:
         where = "/".join(str(p) for p in e.absolute_path) or "(root)"
         raise ConfigError(
             f"tool {name!r}: invalid parameters schema at {where}: {e.message}"
@@ -180,10 +201,9 @@ class ToolRegistry:
 
     def validate(self, name: str, args: Any) -> str | None:
         """None when ``args`` fit the tool's schema, else what is wrong (JSON path and message)."""
-        import jsonschema
-
+        blob = json.dumps(self.tools[name].parameters, sort_keys=True)
         errors = sorted(
-            jsonschema.Draft202012Validator(self.tools[name].parameters).iter_errors(args),
+            _validator(blob).iter_errors(args),
             key=lambda e: list(e.absolute_path),
         )
         if not errors:
