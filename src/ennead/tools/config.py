@@ -43,7 +43,11 @@ class TrainConfig(BaseConfig):
     lr: float = Field(2e-4, gt=0.0)
     batch_size: int = Field(4, ge=1)
     max_length: int = Field(512, ge=32)
-    teacher: Literal["rule", "openai"] = "rule"
+    teacher: Literal["rule", "lm"] = Field(
+        "rule", description="who writes the solution traces: the rule policy or the policy model"
+    )
+    student: str = Field("smollm2", description="backend to fine-tune: smollm2, hf or tiny")
+    student_model: str | None = Field(None, description="model folder for the hf student")
 
 
 class ToolsConfig(BaseConfig):
@@ -54,4 +58,6 @@ class ToolsConfig(BaseConfig):
     agent: AgentConfig = Field(default_factory=AgentConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     online: bool = Field(False, description="register tools tagged online (need network/keys)")
-    llm_judge: bool = Field(False, description="ToolEval-style LLM judge (needs an lm policy)")
+    eval_limit: int | None = Field(
+        None, ge=1, description="train: evaluate on at most this many tasks per held-out split"
+    )

@@ -7,6 +7,7 @@ returns one :class:`Action` (a tool name and its arguments, a dict or the raw te
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
@@ -329,34 +330,59 @@ class LMPolicy:
 
     def _native(self, ctx: Context, msgs: list[dict[str, str]]) -> Action:
         tools = ctx.tools.openai_tools()
-        key = {"model": self.model, "messages": msgs, "tools": tools, "native": True}
-        data = self.cache.get(key) if self.cache is not None else None
+        payload = {
+            "model": self.model,
+            "messages": msgs,
+            "tools": tools,
+            "tool_choice": "auto",
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "max_tokens": self.max_new_tokens,
+        }
+        data = self.cache.get(payload) if self.cache is not None else None
         if data is None:
-            resp = self.client.chat.completions.create(
-                model=self.model,
-                messages=msgs,
-                tools=tools,
-                tool_choice="auto",
-                temperature=self.temperature,
-                seed=self.seed,
-            )
-            msg = resp.choices[0].message
+            msg = self.client(payload)["choices"][0]["message"]
             calls = [
-                {"name": c.function.name, "arguments": c.function.arguments}
-                for c in (msg.tool_calls or [])
+                {"name": c["function"]["name"], "arguments": c["function"]["arguments"]}
+                for c in (msg.get("tool_calls") or [])
             ]
-            data = json.dumps({"content": msg.content or "", "calls": calls})
+            data = json.dumps({"content": msg.get("content") or "", "calls": calls})
             if self.cache is not None:
-                self.cache.put(key, data)
+                self.cache.put(payload, data)
         out = json.loads(data)
         if out["calls"]:
             c = out["calls"][0]
-            try:
-                args: Any = json.loads(c["arguments"] or "{}")
-            except json.JSONDecodeError:
-                args = c["arguments"]
+            args: Any = c["arguments"]
+            if isinstance(args, str):
+                # malformed JSON stays a string; the registry reports bad_json
+                with contextlib.suppress(json.JSONDecodeError):
+                    args = json.loads(args or "{}")
             return Action(c["name"], args, out["content"], data)
         return parse_react(out["content"])  # a server that answers in text: fall back to ReAct
+
+
+def http_chat(base_url: str, api_key: str = "EMPTY", timeout: float = 120.0) -> Any:
+    """A ``payload -> response JSON`` function for an OpenAI-compatible ``/chat/completions``."""
+    import httpx
+
+    client = httpx.Client(
+        base_url=base_url.rstrip("/"),
+        timeout=timeout,
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+
+    def chat(payload: dict[str, Any]) -> dict[str, Any]:
+        from ennead.core.errors import BackendError
+
+        try:
+            resp = client.post("/chat/completions", json=payload)
+        except httpx.HTTPError as e:
+            raise BackendError(f"{base_url}: {type(e).__name__}: {e}") from e
+        if resp.status_code != 200:
+            raise BackendError(f"{base_url}: HTTP {resp.status_code}: {resp.text[:200]}")
+        return resp.json()  # type: ignore[no-any-return]
+
+    return chat
 
 
 def _has_chat(lm: Any) -> bool:
