@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from ennead.tools.registry import ToolError
 from ennead.tools.toolbox import CATEGORIES, build_registry, safe_eval
 
 CALLS = {
@@ -77,5 +78,5 @@ def test_online_tools_are_off_by_default_and_fail_cleanly():
 def test_safe_eval_refuses_names_and_attributes():
     assert safe_eval("sqrt(16) + pi - pi") == 4.0
     for bad in ("a", "().__class__", "open('x')", "[1, 2]"):
-        with pytest.raises(Exception):
+        with pytest.raises(ToolError, match="unsupported"):
             safe_eval(bad)
