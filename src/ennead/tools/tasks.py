@@ -175,10 +175,9 @@ _CONV = [
 
 
 def _conv_expected(v: float, a: str, b: str) -> float:
-    import pint
+    from ennead.tools.toolbox import _units
 
-    u = pint.UnitRegistry()
-    return float(u.Quantity(v, a).to(b).magnitude)
+    return float(_units().Quantity(v, a).to(b).magnitude)
 
 
 def _templates() -> list[Template]:
