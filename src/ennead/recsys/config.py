@@ -1,4 +1,4 @@
-"""Recsys configs. Field descriptions are the documentation (``ennead recsys config`` prints them)."""
+"""Recsys configs. Field descriptions are the documentation (``ennead recsys config``)."""
 
 from __future__ import annotations
 

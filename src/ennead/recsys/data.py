@@ -1,4 +1,4 @@
-"""MovieLens with its knowledge graph: loaders, genre-split domains, cold/warm split, meta knowledge.
+"""MovieLens with its KG: loaders, genre-split domains, cold/warm split, meta knowledge.
 
 Two layouts are read: RecBole atomic files (``<name>.inter``, ``<name>.item``, optionally
 ``<name>.kg`` + ``<name>.link``), which is how ML-100K ships in the recbole wheel, and the
@@ -30,7 +30,7 @@ def bundled_ml100k() -> Path:
             "MovieLens-100K is read from the recbole wheel, which is not installed: "
             "pip install --no-deps recbole==1.2.1 (or set data.root to your own folder)"
         )
-    path = Path(list(spec.submodule_search_locations)[0]) / "dataset_example" / "ml-100k"
+    path = Path(next(iter(spec.submodule_search_locations))) / "dataset_example" / "ml-100k"
     if not (path / "ml-100k.inter").is_file():
         raise AssetError(f"{path} has no ml-100k.inter; reinstall recbole==1.2.1")
     return path
@@ -166,7 +166,7 @@ def load_atomic(root: Path, name: str | None = None, actors: int = 3) -> Dataset
 
 
 def load_ml1m(root: Path) -> Dataset:
-    """The MovieLens-1M/10M/20M layout: ``ratings.dat`` (u::i::r::t), ``movies.dat`` (i::title::g|g)."""
+    """MovieLens-1M/10M/20M: ``ratings.dat`` (u::i::r::t), ``movies.dat`` (i::title::g|g)."""
     ratings, movies = root / "ratings.dat", root / "movies.dat"
     for p in (ratings, movies):
         if not p.is_file():
@@ -299,7 +299,7 @@ def split_domains(ds: Dataset, cfg: DataSettings) -> Split:
         raise DataError(f"no user has K+n_test={need} target items (data.k, data.n_test)")
     rng = np.random.default_rng(cfg.split_seed)
     perm = rng.permutation(eligible)
-    n_cold = max(1, int(round(cfg.cold_fraction * len(eligible))))
+    n_cold = max(1, round(cfg.cold_fraction * len(eligible)))
     cold = sorted(int(u) for u in perm[:n_cold])
     warm = sorted(int(u) for u in perm[n_cold:])
     train: dict[int, list[int]] = {}
