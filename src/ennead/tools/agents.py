@@ -161,7 +161,7 @@ def run_dfsdt(
     ends it. The budget counts policy calls over the whole tree.
     """
     run = _Run(policy, reg, task_id, instruction, budget, observer)
-    ended: dict[str, Any] = {"budget": False, "give_up": False}
+    ended: dict[str, Any] = {"budget": False, "give_up": None}
 
     def dfs(history: list[Step]) -> list[Step] | None:
         tried: list[Action] = []
@@ -176,7 +176,7 @@ def run_dfsdt(
             if a.tool == "finish" and st.status == "ok":
                 return chain
             if a.tool == "give_up" and st.status == "ok":
-                ended["give_up"] = True
+                ended["give_up"] = chain  # the refusal a failed search reports
                 continue
             if len(chain) >= max_steps:
                 continue
@@ -189,7 +189,8 @@ def run_dfsdt(
     if best is not None:
         return run.trace("dfsdt", "finish", _answer(best[-1]), [s.node for s in best])
     status = "budget" if ended["budget"] else ("give_up" if ended["give_up"] else "max_steps")
-    return run.trace("dfsdt", status, None, [])
+    path = [s.node for s in ended["give_up"]] if ended["give_up"] else []
+    return run.trace("dfsdt", status, None, path)
 
 
 def run_hierarchical(

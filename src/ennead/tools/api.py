@@ -262,6 +262,7 @@ class Tools:
             observer,
             max_output_chars=a.max_output_chars,
             tool_timeout_s=a.tool_timeout_s,
+            retrieve_k=a.retrieve_k,
         )
         path = atomic_write_json(run / "trace.json", tr.to_dict())
         return AgentResult(
@@ -298,6 +299,7 @@ class Tools:
             traces,
             max_output_chars=a.max_output_chars,
             tool_timeout_s=a.tool_timeout_s,
+            retrieve_k=a.retrieve_k,
         )
         metrics = summarize(recs)
         splits = by(recs, "split")
@@ -335,7 +337,7 @@ class Tools:
 
             teacher = RulePolicy()
         a = self.config.agent
-        tr = build_traces(teacher, tasks, a.budget, a.max_steps, a.width)
+        tr = build_traces(teacher, tasks, self.config.train.teacher_budget, 8, a.width)
         path = write_jsonl(run.path / "solution_traces.jsonl", tr)
         steps = sum(len(t["chain"]) for t in tr)
         return TracesResult(
@@ -360,12 +362,11 @@ class Tools:
         if not traces:
             raise StageError(f"{tpath} holds no passing traces; nothing to train on")
         t = self.config.train
-        student = (
-            load_backend(t.student, model=t.student_model)
-            if t.student == "hf"
-            else load_backend(t.student)
-        )
-        rows = sft_rows(traces, student)
+        kw: dict[str, Any] = {"max_input_tokens": t.max_input_tokens}
+        if t.student == "hf":
+            kw["model"] = t.student_model
+        student = load_backend(t.student, **kw)
+        rows = sft_rows(traces, student, self.config.agent.retrieve_k)
         write_jsonl(run_path / "sft_rows.jsonl", rows)
         held: dict[str, list[Task]] = {}
         for name in ("inst", "tool", "cat"):
@@ -377,7 +378,7 @@ class Tools:
             out: dict[str, float] = {}
             for name, ts in held.items():
                 pol = self._lm_policy(lm, run_path / tag)
-                recs = run_suite(pol, ts, "react", a.max_steps, a.budget)
+                recs = run_suite(pol, ts, "react", a.max_steps, a.budget, retrieve_k=a.retrieve_k)
                 out[f"{name}_pass_rate"] = summarize(recs)["pass_rate"]
             return out
 

@@ -46,8 +46,12 @@ class TrainConfig(BaseConfig):
     teacher: Literal["rule", "lm"] = Field(
         "rule", description="who writes the solution traces: the rule policy or the policy model"
     )
+    teacher_budget: int = Field(24, ge=1, description="policy calls per training task (DFSDT)")
     student: str = Field("smollm2", description="backend to fine-tune: smollm2, hf or tiny")
     student_model: str | None = Field(None, description="model folder for the hf student")
+    max_input_tokens: int | None = Field(
+        None, ge=1, description="prompts longer than this lose their beginning (None: model's)"
+    )
 
 
 class ToolsConfig(BaseConfig):

@@ -43,6 +43,20 @@ def win(cand: dict[str, Any], ref: dict[str, Any]) -> float:
     return 0.5
 
 
+def retrieve_tools(reg: Any, query: str, k: int) -> list[str]:
+    """The ``k`` tools whose name and description best match ``query`` (BM25: BMTools' retriever
+    idea with a lexical index instead of embeddings), plus finish and give_up."""
+    from ennead.core.retrieval.bm25 import BM25Index
+
+    docs = [
+        {"id": t.name, "title": t.name.replace("_", " "), "text": t.description}
+        for t in reg.tools.values()
+        if t.name not in CONTROL
+    ]
+    hits = BM25Index.build(docs).search(query, k)
+    return [h.doc.id for h in hits] + [c for c in CONTROL if c in reg]
+
+
 def run_task(
     policy: Policy,
     task: Task,
@@ -54,11 +68,14 @@ def run_task(
     registry_factory: Callable[..., Any] | None = None,
     max_output_chars: int = 2000,
     tool_timeout_s: float = 5.0,
+    retrieve_k: int = 0,
 ) -> tuple[Trace, bool]:
     with tempfile.TemporaryDirectory(prefix="ennead-tools-ws-") as ws:
         reg = (registry_factory or build_registry)(
             ws, max_output_chars=max_output_chars, timeout_s=tool_timeout_s
         )
+        if retrieve_k:
+            reg = reg.subset(retrieve_tools(reg, task.instruction, retrieve_k))
         if agent == "react" or agent == "native":
             tr = run_react(policy, reg, task.id, task.instruction, max_steps, budget, observer)
         elif agent == "dfsdt":

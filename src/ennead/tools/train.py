@@ -25,7 +25,7 @@ def build_traces(
     out = []
     for t in tasks:
         tr, passed = run_task(teacher, t, "dfsdt", max_steps, budget, width)
-        if passed:
+        if passed and tr.status in ("finish", "give_up"):  # a clean ending to imitate
             out.append(tr.to_dict() | {"passed": True, "chain": [s.to_dict() for s in tr.chain()]})
     return out
 
@@ -35,13 +35,20 @@ def _step_text(step: dict[str, Any]) -> str:
     return f"Thought: {step['thought']}\nAction: {step['tool']}\nAction Input: {args}"
 
 
-def sft_rows(traces: Sequence[dict[str, Any]], lm: Any) -> list[dict[str, str]]:
+def sft_rows(
+    traces: Sequence[dict[str, Any]], lm: Any, retrieve_k: int = 0
+) -> list[dict[str, str]]:
     """One row per step: the prompt the policy would see there, the teacher's step as completion."""
+    from ennead.tools.evaluate import retrieve_tools
     from ennead.tools.policies import Action, Step
 
-    reg = build_registry(None)
+    full = build_registry(None)
     rows = []
     for tr in traces:
+        # the tools the policy will be shown at evaluation time
+        reg = (
+            full.subset(retrieve_tools(full, tr["instruction"], retrieve_k)) if retrieve_k else full
+        )
         history: list[Step] = []
         for st in tr["chain"]:
             ctx = Context(tr["task_id"], tr["instruction"], reg, list(history))
