@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 from ennead.core.cli.common import (
     ConfigArg,
     JsonOpt,
     RunDirOpt,
     SetOpt,
+    add_check_verb,
+    add_report_verb,
+    dir_arg,
     emit,
+    file_opt,
     load_system_config,
+    out_opt,
     system_app,
 )
 
@@ -28,6 +34,13 @@ def _show(result: Any) -> None:
     print(", ".join(f"{k} {v:.3g}" for k, v in result.metrics.items()) + f"  run: {result.run_dir}")
 
 
+def _show_methods(result: Any) -> None:
+    from ennead.conpet.api import _markdown, method_rows
+
+    print(_markdown(method_rows(result.methods)), end="")
+    print(f"run: {result.run_dir}")
+
+
 @app.command()
 def demo(
     config: ConfigArg = None,
@@ -35,8 +48,52 @@ def demo(
     out: RunDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The controlled stream: Static/Dynamic ConPET against the baselines on the tiny backbone."""
-    emit(_facade(config or "tiny", overrides).demo(out), as_json, _show)
+    """The controlled stream: Static/Dynamic ConPET against the baselines, then the report."""
+    emit(_facade(config or "tiny", overrides).demo(out), as_json, _show_methods)
+
+
+@app.command()
+def stream(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    output: Annotated[Path, out_opt("--output", "-o", help="stream JSON to write")] = Path(
+        "stream.json"
+    ),
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the configured stream (stream.kind) and save it as JSON."""
+    emit(_facade(config, overrides).stream(output), as_json, _show)
+
+
+@app.command()
+def train(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    stream_file: Annotated[
+        Path | None, file_opt("--stream", "-s", help="a stream saved by `conpet stream`")
+    ] = None,
+    out: RunDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train every configured method task by task (resumable: rerun with the same folder)."""
+    emit(_facade(config, overrides).train(out, stream_file), as_json, _show_methods)
+
+
+@app.command()
+def evaluate(
+    run: Annotated[Path, dir_arg("A trained run folder.")],
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The metrics of a trained run: macro/micro, forgetting, BWT, selector, cost ratios."""
+    emit(_facade(config, overrides).evaluate(run), as_json, _show_methods)
+
+
+add_report_verb(app, "ennead.conpet.api:ConPET", "A train or demo run folder")
+add_check_verb(
+    app, "ennead.conpet.api:ConPET", "ennead.conpet.config:ConPETConfig", "Saved streams (JSON)"
+)
 
 
 @app.command("config")
