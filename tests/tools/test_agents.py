@@ -234,3 +234,21 @@ def test_checker_truth():
     task = next(t for t in build_suite() if t.template == "weather_unknown")
     assert check(task, None, True) and not check(task, "21 C", False)
     assert check(task, "I cannot find data for that city", False)
+
+
+def test_paper_preset_runs_against_a_loopback_server(tmp_path):
+    """The paper preset's path (native tool calls, DFSDT, response cache) on the CPU."""
+    from ennead.core.config import load_config
+    from ennead.tools.api import Tools
+    from ennead.tools.config import ToolsConfig
+
+    srv = HTTPServer(("127.0.0.1", 0), _FakeOpenAI)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_port}/v1"
+        cfg = load_config(ToolsConfig, "paper", [f"policy.base_url={url}"], package="ennead.tools")
+        res = Tools(cfg).run("What is the capital of France?", tmp_path)
+        assert res.status == "finish" and res.answer == "Paris"
+        assert (tmp_path / "responses.sqlite").is_file()
+    finally:
+        srv.shutdown()
