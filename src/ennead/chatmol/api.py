@@ -164,7 +164,10 @@ class ChatMol:
                 if not d.facts:
                     d.facts = [f for f in (parse_requirement(s) for s in d.turns) if f]
         model, tok = M.load(run.stage_dir("finetune") / "model")
-        cands = M.self_fed_decode(model, tok, sd.test, self.config.model, self.config.train.history)
+        cfg = self.config
+        cands = M.self_fed_decode(
+            model, tok, sd.test, cfg.model, cfg.train.history, cfg.train.device
+        )
         table: dict[str, dict[str, Any]] = {"chatmol": evaluate_candidates(sd.test, cands, True)}
         table.update(baseline_metrics(self.config, sd))
         examples = [

@@ -29,7 +29,11 @@ def char_bleu(outputs: list[str], targets: list[str]) -> float:
 
     if not outputs:
         return 0.0
-    return float(corpus_bleu([[list(t)] for t in targets], [list(o) for o in outputs]))
+    import warnings
+
+    with warnings.catch_warnings():  # nltk warns when no 4-gram overlaps (BLEU is then 0)
+        warnings.simplefilter("ignore")
+        return float(corpus_bleu([[list(t)] for t in targets], [list(o) for o in outputs]))
 
 
 def fingerprint_similarity(outputs: list[str], targets: list[str]) -> dict[str, float]:
@@ -58,15 +62,22 @@ def fingerprint_similarity(outputs: list[str], targets: list[str]) -> dict[str, 
     return {k: (sum(v) / len(v) if v else 0.0) for k, v in sims.items()}
 
 
+MIN_FCD = 50
+
+
 def fcd_score(outputs: list[str], targets: list[str]) -> float | None:
     """Frechet ChemNet Distance (``fcd`` wheel's bundled weights) of valid outputs vs targets."""
     valid = [canonical(o) for o in outputs]
     valid_s = [v for v in valid if v]
-    if len(valid_s) < 2 or len(targets) < 2:
-        return None
+    if len(valid_s) < MIN_FCD or len(targets) < MIN_FCD:
+        return None  # the covariance of fewer molecules is singular; FCD means nothing
+    import warnings
+
     import fcd
 
-    return float(fcd.get_fcd(valid_s, [t for t in targets if canonical(t)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(fcd.get_fcd(valid_s, [t for t in targets if canonical(t)]))
 
 
 class Checker:

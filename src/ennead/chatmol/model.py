@@ -267,6 +267,7 @@ def self_fed_decode(
     device: str = "cpu",
 ) -> list[list[list[str]]]:
     """Candidates per dialogue per turn; turn t sees the model's own top-1 of turn t-1."""
+    model.to(device)
     cands: list[list[list[str]]] = [[] for _ in dialogues]
     prev: list[str | None] = [None] * len(dialogues)
     for t in range(max(len(d.turns) for d in dialogues)):
