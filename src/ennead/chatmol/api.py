@@ -105,7 +105,7 @@ class ChatMol:
         d = self.config.data
         return SeedData(
             self.config.seed,
-            cached_pool(d.pool, d.max_heavy_atoms, d.max_tokens),
+            cached_pool(d.pool, d.max_heavy_atoms, d.max_tokens, d.pool_limit),
             json.loads((folder / "split.json").read_text(encoding="utf-8")),
             read_dialogues(folder / "train.jsonl"),
             read_dialogues(folder / "test.jsonl"),
@@ -303,7 +303,7 @@ class ChatSession:
             from ennead.chatmol.experiment import cached_pool
 
             d = self.config.data
-            pool = cached_pool(d.pool, d.max_heavy_atoms, d.max_tokens)
+            pool = cached_pool(d.pool, d.max_heavy_atoms, d.max_tokens, d.pool_limit)
             dia = [Dialogue("chat", self.turns, [""] * len(self.turns), self.facts)]
             return constraint_filter(dia, pool, list(range(len(pool.smiles))), k, 0)[0][-1]
         from ennead.chatmol import model as M

@@ -11,6 +11,9 @@ class DataConfig(BaseConfig):
     pool: str | None = Field(
         None, description="SMILES file for the molecule pool; default: RDKit's NCI first_5K.smi"
     )
+    pool_limit: int | None = Field(
+        None, ge=10, description="read only the pool file's first N lines (quick runs, tests)"
+    )
     max_heavy_atoms: int = Field(30, ge=4, description="pool molecules with more are dropped")
     max_tokens: int = Field(48, ge=8, description="pool molecules with longer SMILES are dropped")
     n_test: int = Field(300, ge=1, description="test dialogues (one per held-out molecule)")

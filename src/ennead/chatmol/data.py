@@ -58,13 +58,13 @@ def morgan_fp(smiles: str) -> Any:
     return None if mol is None else gen.GetFingerprint(mol)
 
 
-def read_smiles_file(path: str | Path) -> tuple[list[str], int]:
+def read_smiles_file(path: str | Path, limit: int | None = None) -> tuple[list[str], int]:
     """SMILES from a .smi/.txt file (first column) or a TSV with a SMILES column.
 
     Returns (SMILES that parse, number that do not); bad lines are counted, not fatal.
     """
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = path.read_text(encoding="utf-8").splitlines()[: (limit + 1) if limit else None]
     col = 0
     if lines and "\t" in lines[0] and "smiles" in lines[0].lower().split("\t"):
         col = [c.lower() for c in lines[0].split("\t")].index("smiles")
@@ -86,10 +86,13 @@ def read_smiles_file(path: str | Path) -> tuple[list[str], int]:
 
 
 def build_pool(
-    path: str | Path | None = None, max_heavy_atoms: int = 30, max_tokens: int = 48
+    path: str | Path | None = None,
+    max_heavy_atoms: int = 30,
+    max_tokens: int = 48,
+    limit: int | None = None,
 ) -> Pool:
     """The molecule pool: organic, |charge| <= 1, at most ``max_heavy_atoms``, deduplicated."""
-    smiles, bad = read_smiles_file(path or nci_pool_file())
+    smiles, bad = read_smiles_file(path or nci_pool_file(), limit)
     seen: set[str] = set()
     out_s, out_p, out_f = [], [], []
     filtered = 0

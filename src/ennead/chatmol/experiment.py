@@ -30,8 +30,10 @@ ARMS = ("pretrained", "scratch")
 
 
 @lru_cache(maxsize=2)
-def cached_pool(path: str | None, max_heavy_atoms: int, max_tokens: int) -> Pool:
-    return build_pool(path, max_heavy_atoms, max_tokens)
+def cached_pool(
+    path: str | None, max_heavy_atoms: int, max_tokens: int, limit: int | None = None
+) -> Pool:
+    return build_pool(path, max_heavy_atoms, max_tokens, limit)
 
 
 @dataclass
@@ -46,7 +48,7 @@ class SeedData:
 
 def make_data(cfg: ChatMolConfig, seed: int) -> SeedData:
     d = cfg.data
-    pool = cached_pool(d.pool, d.max_heavy_atoms, d.max_tokens)
+    pool = cached_pool(d.pool, d.max_heavy_atoms, d.max_tokens, d.pool_limit)
     split = split_pool(len(pool.smiles), d.n_test, d.n_val, seed)
     weights = fact_weights(pool)
     train_idx = split["train"][: d.n_train] if d.n_train else split["train"]
@@ -194,3 +196,71 @@ def run_seeds(
             json.dumps(results[s], indent=1, default=str), encoding="utf-8"
         )
     return results
+
+
+@dataclass
+class ClaimResult:
+    """Per-seed headline numbers of the gate and whether each gate condition held on the mean."""
+
+    seeds: list[int]
+    per_seed: dict[int, dict[str, float]]
+    seconds: float
+    min_validity: float
+    sat_margin: float
+
+    def values(self, key: str) -> list[float]:
+        return [self.per_seed[s][key] for s in self.seeds]
+
+    def mean(self, key: str) -> float:
+        v = self.values(key)
+        return sum(v) / len(v)
+
+    @property
+    def gates(self) -> dict[str, bool]:
+        return {
+            "validity": self.mean("validity") >= self.min_validity,
+            "satisfaction_vs_random": self.mean("sat_gain_vs_random") >= self.sat_margin,
+            "pretraining": self.mean("pretrain_gain") >= 0.0,
+        }
+
+
+def headline(res: dict[str, Any]) -> dict[str, float]:
+    """The numbers one seed contributes to the claims."""
+    pre, scr, rnd, ret, ora = (
+        res["pretrained"],
+        res["scratch"],
+        res["random"],
+        res["retrieval"],
+        res["oracle"],
+    )
+    return {
+        "validity": pre["validity"],
+        "satisfaction": pre["satisfaction"],
+        "sat@5": pre["sat@5"],
+        "hit@3": pre["hit@3"],
+        "morgan": pre["morgan"],
+        "scratch_validity": scr["validity"],
+        "scratch_satisfaction": scr["satisfaction"],
+        "random_satisfaction": rnd["satisfaction"],
+        "retrieval_satisfaction": ret["satisfaction"],
+        "oracle_satisfaction": ora["satisfaction"],
+        "retrieval_morgan": ret["morgan"],
+        "random_morgan": rnd["morgan"],
+        "sat_gain_vs_random": pre["satisfaction"] - rnd["satisfaction"],
+        "pretrain_gain": pre["satisfaction"] - scr["satisfaction"],
+        "morgan_gain_vs_retrieval": pre["morgan"] - ret["morgan"],
+        "invalid": float(pre["invalid"]),
+        "train_seconds": pre["train_seconds"] + scr["train_seconds"],
+    }
+
+
+def run_claim(cfg: ChatMolConfig, seeds: list[int], folder: Path, workers: int = 2) -> ClaimResult:
+    t0 = time.perf_counter()
+    results = run_seeds(cfg, seeds, folder, workers)
+    return ClaimResult(
+        seeds=list(seeds),
+        per_seed={s: headline(results[s]) for s in seeds},
+        seconds=time.perf_counter() - t0,
+        min_validity=cfg.claim.min_validity,
+        sat_margin=cfg.claim.sat_margin,
+    )
