@@ -184,7 +184,7 @@ def build_report(methods: dict[str, dict[str, Any]], subtitle: str) -> Report:
         for m, r in methods.items()
     }
     rep.line_plot(
-        "accuracy_per_task",
+        "accuracy-per-task",
         series,
         xlabel="tasks learned",
         ylabel="macro accuracy (%)",
@@ -194,5 +194,5 @@ def build_report(methods: dict[str, dict[str, Any]], subtitle: str) -> Report:
     for m, r in methods.items():
         if m == "joint":
             continue
-        rep.figure(heatmap(r["R"], NAMES.get(m, m)), f"R_{m}", f"{NAMES.get(m, m)}: R (%)")
+        rep.figure(heatmap(r["R"], NAMES.get(m, m)), f"r-{m}", f"{NAMES.get(m, m)}: R (%)")
     return rep

@@ -86,9 +86,13 @@ def run_method(
         def stage(folder: Path, t: int = t) -> dict[str, Any]:
             torch.manual_seed(_seed(cfg, method, t))
             learner.start_task(t)
-            cost = learner.train_task(t, random.Random(_seed(cfg, method, t))).as_dict()
+            counter = learner.train_task(t, random.Random(_seed(cfg, method, t)))
+            cost = counter.as_dict()
             tic = time.perf_counter()
             ev = evaluate(learner, stream, t)
+            # what evaluating cost (Dynamic: frozen modules run, or answered by the cache)
+            ev["eval_forwards"] = counter.forwards - cost["forwards"]
+            ev["eval_avoided"] = counter.avoided - cost["avoided"]
             torch.save(learner.state(), folder / "state.pt")
             return {
                 "task": t + 1,

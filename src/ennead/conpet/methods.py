@@ -136,6 +136,7 @@ class SingleModule(Learner):
         self.name = method
         torch = self.torch
         self.full = method == "full"
+        self.cost = Cost()
         self.model = bb.full_copy() if self.full else bb.with_adapters(["pet"])
         self.head = torch.nn.Linear(bb.hidden, len(stream.labels)).to(bb.device)
 
@@ -169,10 +170,12 @@ class SingleModule(Learner):
             cost.steps += 1
         self.model.eval()
         cost.seconds = time.perf_counter() - start
+        self.cost = cost
         return cost
 
     def predict(self, examples: Sequence[Example], t: int) -> tuple[list[int], list[int] | None]:
         torch, n_seen = self.torch, self.offsets[t + 1]
+        self.cost.forwards += len(examples)
         preds: list[int] = []
         size = self.cfg.train.eval_batch_size
         with torch.no_grad():
