@@ -74,7 +74,7 @@ def test_empty_task_is_named():
 
 
 def test_label_missing_from_the_head_is_named():
-    with pytest.raises(DataError, match="task 't2' \\(test\\).*label 'q'.*not among its labels"):
+    with pytest.raises(DataError, match=r"task 't2' \(test\).*label 'q'.*not among its labels"):
         validate(_stream(test=[Example(4, "z", "q")]))
 
 
@@ -145,5 +145,5 @@ def test_controlled_stream_shares_triggers_across_tasks():
     assert len(s.tasks) == 5 and all(len(t.labels) == 4 for t in s.tasks)
     assert controlled_stream(seed=3).to_json() == s.to_json()
     # a context word seen in two different tasks' sentences: routing cannot lean on context
-    words = [set(w for e in t.train for w in e.text.split()) for t in s.tasks]
+    words = [{w for e in t.train for w in e.text.split()} for t in s.tasks]
     assert words[0] & words[1] - {"[E]", "[/E]", "[MASK]"}
