@@ -77,3 +77,13 @@ def test_unknown_config_key_is_refused(small_pool_file: Path) -> None:
 
     with pytest.raises(ConfigError):
         _cfg("tiny", small_pool_file, ["model.width=3"])
+
+
+def test_selfies_output_round_trips_targets() -> None:
+    import selfies as sf
+
+    from ennead.chatmol.model import target_text
+
+    text = target_text("OC(=O)c1ccccc1", "selfies")
+    assert text.startswith("[O]") and " " in text
+    assert sf.decoder(text.replace(" ", "")) in {"OC(=O)C1=CC=CC=C1", "OC(=O)c1ccccc1"}

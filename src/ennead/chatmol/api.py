@@ -309,7 +309,8 @@ class ChatSession:
         from ennead.chatmol import model as M
 
         inp = M.dialogue_input(self.turns, self.current if self.config.train.history else None)
-        return M.generate(self.model, self.tok, [inp], k, self.config.model.max_len)[0]
+        mc = self.config.model
+        return M.generate(self.model, self.tok, [inp], k, mc.max_len, output=mc.output)[0]
 
     def show_checks(self, cands: list[str]) -> str:
         lines = []

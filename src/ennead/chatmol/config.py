@@ -32,6 +32,13 @@ class ModelConfig(BaseConfig):
     batch_size: int = Field(32, ge=1)
     max_len: int = Field(160, ge=16, description="input tokens kept (the last ones)")
     beams: int = Field(5, ge=1, description="beam width = candidates per turn (top-1, hit@3/5)")
+    output: str = Field(
+        "smiles",
+        pattern="^(smiles|selfies)$",
+        description="what the decoder writes: SMILES (the paper) or SELFIES (always valid; "
+        "reported separately)",
+    )
+    max_new: int = Field(64, ge=8, description="most output tokens per candidate")
 
 
 class TrainConfig(BaseConfig):

@@ -100,8 +100,9 @@ def train_arm(
 
     torch.set_num_threads(cfg.train.threads)
     t0 = time.perf_counter()
-    pre = M.pretraining_examples(data.pool, data.split["train"], data.seed)
-    ft = M.dialogue_examples(data.train, cfg.train.history)
+    out_fmt = cfg.model.output
+    pre = M.pretraining_examples(data.pool, data.split["train"], data.seed, out_fmt)
+    ft = M.dialogue_examples(data.train, cfg.train.history, out_fmt)
     # one vocabulary for both arms: the same model size, only the training differs
     if start is not None:
         model, tok = M.load(start)

@@ -32,6 +32,15 @@ def smiles_text(smiles: str) -> str:
     return " ".join(smiles_tokens(smiles))
 
 
+def target_text(smiles: str, output: str = "smiles") -> str:
+    """The decoder's target: SMILES tokens, or SELFIES tokens (``output="selfies"``)."""
+    if output == "selfies":
+        import selfies as sf
+
+        return " ".join(sf.split_selfies(sf.encoder(smiles)))
+    return smiles_text(smiles)
+
+
 def dialogue_input(turns: list[str], prev: str | None) -> str:
     """Model input for a turn: the cumulative requirement text (+ the previous molecule)."""
     text = "<t2m> " + " ".join(" ".join(text_pieces(t)) for t in turns)
@@ -72,13 +81,23 @@ def build_tokenizer(texts: list[str]) -> Any:
     )
 
 
-def decode_smiles(tokenizer: Any, ids: Any) -> str:
-    """Token ids back to a SMILES string (pieces joined without spaces)."""
-    return "".join(tokenizer.decode(ids, skip_special_tokens=True).split())
+def decode_smiles(tokenizer: Any, ids: Any, output: str = "smiles") -> str:
+    """Token ids back to a SMILES string (pieces joined without spaces; SELFIES decoded)."""
+    text = "".join(tokenizer.decode(ids, skip_special_tokens=True).split())
+    if output == "selfies":
+        import selfies as sf
+
+        try:
+            return str(sf.decoder(text))
+        except Exception:  # a malformed SELFIES string counts as invalid output
+            return text
+    return text
 
 
 # ---- pre-training tasks ----------------------------------------------------------------------
-def pretraining_examples(pool: Pool, idx: list[int], seed: int) -> list[tuple[str, str]]:
+def pretraining_examples(
+    pool: Pool, idx: list[int], seed: int, output: str = "smiles"
+) -> list[tuple[str, str]]:
     """Per molecule: property text (M2T), text->SMILES, spatial, and SMILES span masking."""
     import numpy as np
 
@@ -91,7 +110,7 @@ def pretraining_examples(pool: Pool, idx: list[int], seed: int) -> list[tuple[st
         some = [facts[j].sentence() for j in order[: int(rng.integers(1, 5))]]
         desc = [facts[j].sentence() for j in order[:6]]
         out.append(("<m2t> " + smiles_text(smi), " ".join(" ".join(text_pieces(s)) for s in desc)))
-        out.append((dialogue_input(some, None), smiles_text(smi)))
+        out.append((dialogue_input(some, None), target_text(smi, output)))
         mol = mol_from_smiles(smi)
         n = mol.GetNumAtoms()
         k = min(n, max(2, int(0.3 * n)))
@@ -123,13 +142,15 @@ def span_mask(tokens: list[str], rng: Any, p: float = 0.15) -> tuple[str, str]:
     return " ".join(src), " ".join(tgt)
 
 
-def dialogue_examples(dialogues: list[Dialogue], history: bool) -> list[tuple[str, str]]:
+def dialogue_examples(
+    dialogues: list[Dialogue], history: bool, output: str = "smiles"
+) -> list[tuple[str, str]]:
     """Every (cumulative turn text [+ gold previous molecule], turn target) pair."""
     out = []
     for d in dialogues:
         for t in range(len(d.turns)):
             prev = d.targets[t - 1] if history and t > 0 else None
-            out.append((dialogue_input(d.turns[: t + 1], prev), smiles_text(d.targets[t])))
+            out.append((dialogue_input(d.turns[: t + 1], prev), target_text(d.targets[t], output)))
     return out
 
 
@@ -230,6 +251,7 @@ def generate(
     batch_size: int = 64,
     max_new: int = 64,
     device: str = "cpu",
+    output: str = "smiles",
 ) -> list[list[str]]:
     """Beam search, ``beams`` candidates per input (SMILES strings, best first)."""
     import torch
@@ -252,7 +274,7 @@ def generate(
                 max_new_tokens=max_new,
                 do_sample=False,
             )
-        texts = [decode_smiles(tokenizer, g) for g in gen]
+        texts = [decode_smiles(tokenizer, g, output) for g in gen]
         out += [texts[j : j + beams] for j in range(0, len(texts), beams)]
     tokenizer.truncation_side = "right"
     return out
@@ -275,7 +297,16 @@ def self_fed_decode(
         inputs = [
             dialogue_input(dialogues[i].turns[: t + 1], prev[i] if history else None) for i in live
         ]
-        outs = generate(model, tokenizer, inputs, cfg.beams, cfg.max_len, device=device)
+        outs = generate(
+            model,
+            tokenizer,
+            inputs,
+            cfg.beams,
+            cfg.max_len,
+            max_new=cfg.max_new,
+            device=device,
+            output=cfg.output,
+        )
         for i, c in zip(live, outs, strict=True):
             cands[i].append(c)
             prev[i] = c[0]
