@@ -237,7 +237,7 @@ def kg_init(model: Recommender, entity: np.ndarray, item_entity: np.ndarray, see
     g = torch.Generator().manual_seed(seed)
     w = model.item_emb.weight
     proj = torch.randn(entity.shape[1], w.shape[1], generator=g)
-    vec = torch.as_tensor(entity[item_entity[rows]]) @ proj
+    vec = torch.as_tensor(entity[item_entity[rows]], dtype=proj.dtype) @ proj
     vec = vec * (w.detach().std() / vec.std().clamp_min(1e-8))  # keep the init scale
     with torch.no_grad():
         w[torch.as_tensor(rows)] = vec.to(w.dtype)
