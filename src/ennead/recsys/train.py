@@ -198,7 +198,8 @@ def transfer_weights(model: Recommender, source: dict[str, torch.Tensor], mode: 
         if own[k].shape != source[k].shape:
             raise ConfigError(
                 f"cannot transfer {k}: source shape {tuple(source[k].shape)} != "
-                f"{tuple(own[k].shape)} (pre-train and transfer with the same model.* and meta settings and data)"
+                f"{tuple(own[k].shape)} (pre-train and transfer with the same model.*, meta "
+                "and data settings)"
             )
     model.load_state_dict({k: source[k] for k in keys}, strict=False)
     return keys
