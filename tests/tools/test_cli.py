@@ -107,7 +107,7 @@ def test_call_and_ls(capsys):
 
 
 def test_presets_load_and_paper_uses_native_dfsdt():
-    for name in ("tiny", "default", "paper"):
+    for name in ("tiny", "default", "paper", "smollm2"):
         load_config(ToolsConfig, name, package="ennead.tools")
     paper = load_config(ToolsConfig, "paper", package="ennead.tools")
     assert paper.policy.native and paper.agent.kind == "dfsdt" and paper.train.teacher == "lm"
