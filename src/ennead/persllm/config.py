@@ -49,6 +49,10 @@ class ModelSettings(BaseConfig):
     hidden_size: int = Field(128, ge=8, description="tiny model width")
     num_layers: int = Field(2, ge=1, description="tiny model layers")
     device: str = Field("auto", description="auto, cpu, cuda")
+    launch: str | None = Field(
+        None, description="accelerate launch config for training (e.g. multi_gpu_zero2)"
+    )
+    sampler: Literal["hf", "vllm"] = Field("hf", description="engine that samples answers")
 
 
 class WorldSettings(BaseConfig):
