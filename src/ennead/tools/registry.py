@@ -125,12 +125,12 @@ def _check_schema(name: str, schema: Any) -> None:
         blob = json.dumps(schema, sort_keys=True)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"tool {name!r}: parameters schema is not JSON: {e}") from e
-    e = _schema_error(blob)
-    if e is not None:
-        where = "/".join(str(p) for p in e.absolute_path) or "(root)"
+    err = _schema_error(blob)
+    if err is not None:
+        where = "/".join(str(p) for p in err.absolute_path) or "(root)"
         raise ConfigError(
-            f"tool {name!r}: invalid parameters schema at {where}: {e.message}"
-        ) from e
+            f"tool {name!r}: invalid parameters schema at {where}: {err.message}"
+        ) from err
     props = schema.get("properties", {})
     missing = [r for r in schema.get("required", []) if r not in props]
     if missing:

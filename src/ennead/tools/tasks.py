@@ -284,8 +284,8 @@ def _templates() -> list[Template]:
             lambda r: {"city": r.choice(cities)},
             (lambda s, o: ("wiki_lookup", {"title": s["city"], "keyword": "river"}),),
             lambda s, o: o[0],
-            lambda s: contains(world.city(s["city"])[5]),
-        ),  # type: ignore[index]
+            lambda s: contains(_river(s["city"])),
+        ),
         T(
             "capital",
             "knowledge",
@@ -334,8 +334,8 @@ def _templates() -> list[Template]:
             lambda r: {"city": r.choice(cities), "date": date(r)},
             (lambda s, o: ("weather", {"city": s["city"], "date": s["date"]}),),
             lambda s, o: f"{_weather_json(o[0]).get('temp_c')} C",
-            lambda s: num(world.weather(s["city"], s["date"])["temp_c"], 1e-6),
-        ),  # type: ignore[arg-type]
+            lambda s: num(float(world.weather(s["city"], s["date"])["temp_c"]), 1e-6),  # type: ignore[arg-type]
+        ),
         T(
             "stock",
             "world",
@@ -475,8 +475,8 @@ def _templates() -> list[Template]:
                 lambda s, o: ("file_write", {"path": "river.txt", "content": o[0]}),
             ),
             lambda s, o: o[0],
-            lambda s: {"type": "file", "path": "river.txt", "value": world.city(s["city"])[5]},
-        ),  # type: ignore[index]
+            lambda s: {"type": "file", "path": "river.txt", "value": _river(s["city"])},
+        ),
         # ---- language (unseen category)
         T(
             "translate",
@@ -652,6 +652,12 @@ def _templates() -> list[Template]:
     ]
 
 
+def _river(name: str) -> str:
+    c = world.city(name)
+    assert c is not None
+    return c[5]
+
+
 def _code(lang: str) -> str:
     for k, v in LANG_NAMES.items():
         if v.lower() == lang.strip().lower():
@@ -676,7 +682,7 @@ def _molwt(mol: str) -> float:
     from rdkit import Chem
     from rdkit.Chem import Descriptors
 
-    return float(Descriptors.MolWt(Chem.MolFromSmiles(world.MOLECULES[mol])))
+    return float(Descriptors.MolWt(Chem.MolFromSmiles(world.MOLECULES[mol])))  # type: ignore[attr-defined]
 
 
 def _add_days(d: str, n: int) -> str:

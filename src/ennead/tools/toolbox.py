@@ -13,6 +13,7 @@ import functools
 import math
 import operator
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ _BIN = {
     ast.Mod: operator.mod,
     ast.FloorDiv: operator.floordiv,
 }
-_FUN = {
+_FUN: dict[str, Callable[..., Any]] = {
     "sqrt": math.sqrt,
     "log": math.log,
     "log10": math.log10,
@@ -350,7 +351,7 @@ def build_registry(
         from rdkit import Chem, RDLogger
         from rdkit.Chem import Descriptors, rdMolDescriptors
 
-        RDLogger.DisableLog("rdApp.*")
+        RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
         smi = world.MOLECULES.get(molecule.strip().lower(), molecule.strip())
         mol = Chem.MolFromSmiles(smi)
         if mol is None:
@@ -358,7 +359,7 @@ def build_registry(
         return {
             "smiles": smi,
             "formula": rdMolDescriptors.CalcMolFormula(mol),
-            "mol_weight": round(Descriptors.MolWt(mol), 3),
+            "mol_weight": round(Descriptors.MolWt(mol), 3),  # type: ignore[attr-defined]
             "rings": rdMolDescriptors.CalcNumRings(mol),
             "aromatic_rings": rdMolDescriptors.CalcNumAromaticRings(mol),
             "h_donors": rdMolDescriptors.CalcNumHBD(mol),

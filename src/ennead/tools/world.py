@@ -248,8 +248,8 @@ def sql_source() -> str:
         lines.append(f"INSERT INTO countries VALUES ({', '.join(map(q, (c, *vals)))});")
     for row in CITIES:
         lines.append(f"INSERT INTO cities VALUES ({', '.join(map(q, row))});")
-    for row in employees():
-        lines.append(f"INSERT INTO employees VALUES ({', '.join(map(q, row))});")
+    for emp in employees():
+        lines.append(f"INSERT INTO employees VALUES ({', '.join(map(q, emp))});")
     return "\n".join(lines) + "\n"
 
 
