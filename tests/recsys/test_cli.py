@@ -78,3 +78,11 @@ def test_data_and_check_name_the_bad_file(toy, tmp_path, capsys):
     code = run_app(root_app, ["recsys", "check", str(bad), "-c", "tiny", *TINY])
     out = capsys.readouterr().out
     assert code == 2 and out.startswith(f"{bad}:1: missing column(s) item_id")
+
+
+def test_train_is_pretrain_plus_transfer_in_one_run(toy, tmp_path, capsys):
+    args = ["recsys", "train", *_sets(toy), "--set", "mode=deep", "-o", str(tmp_path / "t")]
+    assert run_app(root_app, [*args, "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["mode"] == "deep" and 0 <= res["metrics"]["warm full ndcg@10"] <= 1
+    assert (tmp_path / "t" / "unit" / "pretrain.pt").is_file()

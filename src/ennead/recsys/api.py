@@ -82,6 +82,24 @@ class Recsys:
         )
 
     # -- train -----------------------------------------------------------------------------
+    def train(self, run_dir: str | Path | None = None) -> TransferResult:
+        """Pre-train (when ``mode`` needs it) and transfer in one resumable run folder."""
+        from ennead.recsys.experiment import run_unit
+
+        cfg = self.config
+        run = RunDir.create(run_dir or default_run_path("recsys-train"), cfg, system="recsys")
+        unit = run_unit(cfg, cfg.model.name, cfg.meta, cfg.seed, [cfg.mode], run.path / "unit")
+        metrics = _headline(unit.per_user[cfg.mode])
+        run.finish(summary=metrics)
+        return TransferResult(
+            run_dir=run.path,
+            metrics=metrics,
+            artifacts={"unit": run.path / "unit" / "unit.json"},
+            mode=cfg.mode,
+            meta=cfg.meta,
+            copied=[],
+        )
+
     def pretrain(self, run_dir: str | Path | None = None) -> PretrainResult:
         """Pre-train on the source domain; per-epoch checkpoint ``pretrain.pt``, resumable."""
         import torch

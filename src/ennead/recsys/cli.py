@@ -1,6 +1,7 @@
-"""``ennead recsys data | pretrain | transfer | evaluate | grid | report | demo | check | config``.
+"""``ennead recsys data | train | pretrain | transfer | evaluate | grid | report | demo | check |
+config``.
 
-``pretrain`` + ``transfer`` are this system's ``train``; ``grid`` runs the paper's table."""
+``train`` is ``pretrain`` + ``transfer`` in one run; ``grid`` runs the paper's table."""
 
 from __future__ import annotations
 
@@ -56,6 +57,17 @@ def data(
     """Load the data, split the domains and print their sizes and exclusions."""
     extra = [f"data.root={root}"] if root else []
     emit(_recsys(config, [*(overrides or []), *extra]).data(), as_json, _show)
+
+
+@app.command()
+def train(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    out: RunDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pre-train (when `mode` needs it) and transfer in one resumable run; cold/warm metrics."""
+    emit(_recsys(config, overrides).train(out), as_json, _show)
 
 
 @app.command()
