@@ -1,5 +1,5 @@
 """ChatMol's claim gate (CI's claims stage), seeds and thresholds fixed before looking (preset
-``tiny-claim``): 3 seeds x 150 test dialogues; the tiny T5 (d_model 96, 2+2 layers) with and
+``tiny-claim``): 3 seeds x 100 test dialogues; the tiny T5 (d_model 96, 2+2 layers) with and
 without knowledge pre-training, against the random / retrieval / constraint-filter baselines.
 
 Gate on the mean of the 3 seeds (issue 16): top-1 validity >= 0.8, satisfaction >= random + 0.20,
@@ -29,7 +29,7 @@ def test_tiny_t5_designs_satisfying_molecules_over_the_fixed_seeds(tmp_path):
         for s in res.seeds
     )
     print(text)
-    # the harness itself: every seed evaluated all 150 dialogues and the oracle bounds the rest
+    # the harness itself: every seed evaluated its dialogues and the oracle bounds the rest
     for s in res.seeds:
         row = res.per_seed[s]
         assert row["oracle_satisfaction"] >= row["random_satisfaction"] + 0.3, text
