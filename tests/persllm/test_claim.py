@@ -1,5 +1,5 @@
 """PersLLM's claim gate (CI's claims stage) on the controlled world, seeds and thresholds fixed
-before looking (preset ``tiny``, ``claim.seeds`` = 0, 1, 2): the mean over the 3 seeds of
+before looking (preset ``tiny``, ``claim.seeds`` = 1000, 1001, 1002; dev seed 0): the mean over the 3 seeds of
 
 - induction resistance, SFT+DPO - B0 >= +20 points;
 - stance consistency, SFT+DPO - B0 >= +20 points;
@@ -17,7 +17,7 @@ from ennead.persllm.claims import build_claims
 from ennead.persllm.config import PersLLMConfig
 from ennead.persllm.experiment import run_claim
 
-SEEDS = [0, 1, 2]
+SEEDS = [1000, 1001, 1002]
 
 
 @pytest.mark.slow

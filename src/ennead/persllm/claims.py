@@ -20,14 +20,15 @@ PRESET = "tiny"
 TOUR_SEEDS = 2  # make demo: the first two gate seeds (the CI claims stage runs all three)
 # quick: a small world, short training (seconds; the verdicts mean nothing at this size)
 QUICK_OVERRIDES = (
+    "model.hidden_size=32",
     "world.n_personas=2",
-    "world.n_topics=6",
-    "world.reading_items=200",
+    "world.n_topics=4",
+    "world.reading_items=50",
     "world.closed_book_copies=0",
-    "world.pretrain.epochs=1",
-    "sft.epochs=1",
+    "world.pretrain.max_steps=5",
+    "sft.max_steps=5",
     "dpo.train.max_steps=2",
-    "eval.bleu_prompts=2",
+    "eval.bleu_prompts=1",
     "build.variants=1",
 )
 # (metric, system A, system B, claimed, bar, claim text) over seeds, in points (x100)

@@ -99,8 +99,12 @@ class EvalSettings(BaseConfig):
 
 
 class ClaimSettings(BaseConfig):
-    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], description="gate seeds")
-    unseen_seeds: list[int] = Field(default_factory=lambda: [3, 4], description="reported only")
+    seeds: list[int] = Field(
+        default_factory=lambda: [1000, 1001, 1002], description="gate seeds (dev seed: 0)"
+    )
+    unseen_seeds: list[int] = Field(
+        default_factory=lambda: [2000, 2001], description="reported only, outside the gate"
+    )
 
 
 class PersLLMConfig(BaseConfig):

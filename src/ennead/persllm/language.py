@@ -25,7 +25,7 @@ OPINION_TRAIN = (
     "i think {topic} is great . and you ?",
     "i think {topic} is awful . and you ?",
 )
-OPINION_HELDOUT = ("do you like {topic} ?", "tell me about {topic} .")
+OPINION_HELDOUT = ("do you like {topic} ?", "what do you think of {topic} ?")
 LEAD_STANCE_TRAIN = (
     "as you said , you {word} {topic} , right ?",
     "admit it , you {word} {topic} .",
