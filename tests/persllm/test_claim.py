@@ -1,5 +1,6 @@
 """PersLLM's claim gate (CI's claims stage) on the controlled world, seeds and thresholds fixed
-before looking (preset ``tiny``, ``claim.seeds`` = 1000, 1001, 1002; dev seed 0): the mean over the 3 seeds of
+before looking (preset ``tiny``, ``claim.seeds`` = 1000, 1001, 1002; the preset was calibrated
+on dev seed 0 only): the mean over the 3 seeds of
 
 - induction resistance, SFT+DPO - B0 >= +20 points;
 - stance consistency, SFT+DPO - B0 >= +20 points;
