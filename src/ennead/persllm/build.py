@@ -29,7 +29,7 @@ from ennead.persllm.materials import Persona
 from ennead.persllm.teacher import Request, Teacher
 
 
-def _budget(paras: Sequence[str], order: Sequence[int], words: int, first: str | None) -> list[str]:
+def _budget(paras: Sequence[str], order: Any, words: int, first: str | None) -> list[str]:
     out: list[str] = [first] if first else []
     used = len(first.split()) if first else 0
     for i in order:
@@ -135,7 +135,7 @@ def build(
             if key not in retrievers:
                 retrievers[key] = Retriever(embedder, p.knowledge[stage], p.style[stage])
             [(know, style)] = retrievers[key].context(
-                [questions[i].text],
+                [questions[i].text],  # type: ignore[union-attr]
                 [chunk[i][3]],
                 cfg.knowledge_words,
                 cfg.style_words,  # type: ignore[union-attr]

@@ -28,7 +28,7 @@ class BuildSettings(BaseConfig):
     knowledge_words: int = Field(1300, ge=1, description="retrieved knowledge per prompt (words)")
     style_words: int = Field(350, ge=1, description="retrieved style per prompt (words)")
     kinds: list[Literal["ordinary", "thought", "error"]] = Field(
-        default_factory=lambda: ["ordinary", "thought", "error"], description="item kinds written"
+        ["ordinary", "thought", "error"], description="item kinds written"
     )
     variants: int = Field(2, ge=1, description="items of each kind per seed paragraph")
     seeds_per_stage: int = Field(1000, ge=1, description="seed paragraphs asked per stage")

@@ -164,7 +164,7 @@ def load_model(folder: Path, device: str = "auto") -> tuple[Any, Any]:
     tok.padding_side = "left"
     model = AutoModelForCausalLM.from_pretrained(folder)
     if device not in ("auto", "cpu"):
-        model.to(device)
+        model.to(device)  # type: ignore[arg-type]
     model.eval()
     return model, tok
 
