@@ -260,13 +260,10 @@ def react_messages(ctx: Context) -> list[dict[str, str]]:
     ]
     for st in ctx.history:
         args = st.action.args if isinstance(st.action.args, str) else json.dumps(st.action.args)
-        msgs.append(
-            {
-                "role": "assistant",
-                "content": f"Thought: {st.action.thought}\nAction: "
-                f"{st.action.tool}\nAction Input: {args}",
-            }
-        )
+        text = f"Thought: {st.action.thought}\nAction: {st.action.tool}\nAction Input: {args}"
+        if st.action.tool.startswith("__"):  # a reply that was not an action: show it as written
+            text = st.action.raw or str(st.action.args)
+        msgs.append({"role": "assistant", "content": text})
         msgs.append({"role": "user", "content": f"Observation: {st.observation}"})
     if ctx.avoid:  # DFSDT's diversity prompt
         tried = "; ".join(a.key() for a in ctx.avoid)
