@@ -137,3 +137,8 @@ def test_train_path_smoke_with_the_tiny_model(tmp_path):
     info = json.loads((tmp_path / "train.json").read_text())
     assert info["rows"] > 100 and info["steps"] == 2 and set(res.tuned) == set(res.untuned)
     assert (tmp_path / "adapter").is_dir()
+
+
+def test_native_agent_needs_a_native_policy(capsys):
+    assert run_app(root_app, ["tools", "config", "--set", "agent.kind=native"]) == 2
+    assert "policy.native" in capsys.readouterr().err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ennead.core.config import BaseConfig
 
@@ -65,3 +65,12 @@ class ToolsConfig(BaseConfig):
     eval_limit: int | None = Field(
         None, ge=1, description="train: evaluate on at most this many tasks per held-out split"
     )
+
+    @model_validator(mode="after")
+    def _native_needs_a_native_policy(self) -> ToolsConfig:
+        if self.agent.kind == "native" and not (self.policy.kind == "lm" and self.policy.native):
+            raise ValueError(
+                "agent.kind 'native' needs policy.kind 'lm' with policy.native true (an "
+                "OpenAI-compatible server); use agent.kind 'react' for text ReAct"
+            )
+        return self
