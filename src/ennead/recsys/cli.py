@@ -41,10 +41,20 @@ def _show(result: Any) -> None:
     print(f"{nums}  run: {result.run_dir}")
 
 
+def _show_grid(result: Any) -> None:
+    cols = ("model", "meta", "mode", "users", "NDCG@10", "HR@10", "gain [95% CI]")
+    print("  ".join(cols))
+    for r in result.rows:
+        print("  ".join(str(r.get(c, "")) for c in cols))
+    print(
+        f"{result.units} units, {result.wall_seconds:.0f} s; report: {result.run_dir}/report.html"
+    )
+
+
 @app.command()
 def demo(out: RunDirOpt = None, as_json: JsonOpt = False) -> None:
     """Tiny grid on ML-100K: BERT4Rec none/shallow/deep, NDCG@10 of cold and warm users."""
-    emit(_recsys("tiny", None).demo(out), as_json, _show)
+    emit(_recsys("tiny", None).demo(out), as_json, _show_grid)
 
 
 @app.command()
@@ -118,7 +128,7 @@ def grid(
     """The paper's table: models x transfer modes x meta x seeds, one report (table + plots)."""
     extra = [f"grid.workers={workers}"] if workers else []
     extra += ["grid.ray=true"] if ray else []
-    emit(_recsys(config, [*(overrides or []), *extra]).grid(out), as_json, _show)
+    emit(_recsys(config, [*(overrides or []), *extra]).grid(out), as_json, _show_grid)
 
 
 add_report_verb(app, FACADE, "A grid, demo or transfer run folder")
