@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ennead.core.cli.app import app as root_app
 from ennead.core.cli.common import run_app
 
@@ -86,3 +88,12 @@ def test_train_is_pretrain_plus_transfer_in_one_run(toy, tmp_path, capsys):
     res = json.loads(capsys.readouterr().out)
     assert res["mode"] == "deep" and 0 <= res["metrics"]["warm full ndcg@10"] <= 1
     assert (tmp_path / "t" / "unit" / "pretrain.pt").is_file()
+
+
+@pytest.mark.slow  # width 224, 6 blocks, length 100: about 10 s of CPU
+def test_paper_preset_runs_on_the_cpu_with_one_epoch(toy, tmp_path, capsys):
+    sets = [f"data.root={toy}", "data.target_genres=[Action]", "data.k=5", "meta=true"]
+    sets += ["train.pretrain_epochs=1", "train.finetune_epochs=1", "mode=deep"]
+    args = ["recsys", "train", "paper", *[x for s in sets for x in ("--set", s)]]
+    assert run_app(root_app, [*args, "-o", str(tmp_path / "p"), "--json"]) == 0
+    assert 0 <= json.loads(capsys.readouterr().out)["metrics"]["cold sampled ndcg@10"] <= 1
