@@ -37,15 +37,23 @@ def test_react_runs_a_scripted_chain(reg):
 
 
 def test_dfsdt_recovers_from_a_failing_first_branch_with_the_expected_calls(reg):
-    script = [WRONG, ("give_up", {}), ("give_up", {}), RIGHT, ("finish", {"answer": "Paris"})]
+    script = [WRONG, ("give_up", {}), RIGHT, ("finish", {"answer": "Paris"})]
     tr = run_dfsdt(ScriptedPolicy(script), reg, "t", Q, max_steps=4, budget=10, width=2)
     assert tr.status == "finish" and tr.answer == "Paris"
-    # wrong call, two give-ups under it, then the root's second child and its finish
-    assert tr.policy_calls == 5 and tr.tool_calls == 2
-    assert tr.path == [3, 4] and tr.steps[3].parent == -1 and tr.steps[1].parent == 0
+    # the give-up under the wrong call unwinds two levels: the root's second child is tried
+    assert tr.policy_calls == 4 and tr.tool_calls == 2
+    assert tr.path == [2, 3] and tr.steps[2].parent == -1 and tr.steps[1].parent == 0
+    # with prune_back=1 the search retries under the wrong call instead
+    one = run_dfsdt(ScriptedPolicy(script), reg, "t", Q, max_steps=4, budget=10, prune_back=1)
+    assert one.status == "finish" and one.path == [0, 2, 3]
     # the same script through one ReAct chain ends at the first give-up
     react = run_react(ScriptedPolicy(script), reg, "t", Q)
     assert react.status == "give_up" and react.policy_calls == 2
+
+
+def test_dfsdt_give_up_at_the_first_decision_ends_the_search(reg):
+    tr = run_dfsdt(ScriptedPolicy([("give_up", {}), RIGHT]), reg, "t", Q, width=2)
+    assert tr.status == "give_up" and tr.policy_calls == 1 and tr.path == [0]
 
 
 def test_dfsdt_passes_sibling_actions_as_the_diversity_prompt(reg):
@@ -56,10 +64,12 @@ def test_dfsdt_passes_sibling_actions_as_the_diversity_prompt(reg):
 
         def act(self, ctx):
             seen.append([a.key() for a in ctx.avoid])
-            return Action("give_up", {})
+            return Action("kg_query", {"subject": f"x{len(seen)}", "relation": "capital"})
 
-    tr = run_dfsdt(Spy(), reg, "t", Q, width=3, budget=10)
-    assert tr.status == "give_up" and seen == [[], ["give_up({})"], ["give_up({})", "give_up({})"]]
+    tr = run_dfsdt(Spy(), reg, "t", Q, max_steps=1, width=3, budget=10)
+    assert tr.status == "max_steps" and tr.policy_calls == 3
+    k = 'kg_query({"relation": "capital", "subject": "x%d"})'
+    assert seen == [[], [k % 1], [k % 1, k % 2]]
 
 
 @pytest.mark.parametrize("agent", ["react", "dfsdt"])

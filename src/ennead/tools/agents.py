@@ -152,40 +152,47 @@ def run_dfsdt(
     budget: int = 24,
     width: int = 2,
     observer: Observer | None = None,
+    prune_back: int = 2,
 ) -> Trace:
-    """Depth-first search over a decision tree (ToolLLM's DFSDT).
+    """Depth-first search over a decision tree (ToolLLM's DFSDT, ``DFS_woFilter``).
 
     At each node up to ``width`` children are expanded one at a time; each new child is asked with
-    the earlier siblings' actions as ``avoid`` (the diversity prompt). A child that gives up (or a
-    chain that reaches ``max_steps``) is pruned and the search backtracks; the first ``finish``
-    ends it. The budget counts policy calls over the whole tree.
+    the earlier siblings' actions as ``avoid`` (the diversity prompt). A leaf at ``max_steps`` (or
+    a failed one) sends the search back one level: the next sibling is tried. A ``give_up`` sends
+    it back ``prune_back`` levels (ToolBench's ``prune_back_length`` = 2: the decision *before* the
+    give-up is retried); a give-up at the first decision ends the search. The first ``finish``
+    ends it; the budget counts policy calls over the whole tree.
     """
     run = _Run(policy, reg, task_id, instruction, budget, observer)
-    ended: dict[str, Any] = {"budget": False, "give_up": None}
+    stop = 10**6
+    ended: dict[str, Any] = {"budget": False, "give_up": None, "found": None}
 
-    def dfs(history: list[Step]) -> list[Step] | None:
+    def dfs(history: list[Step]) -> int:  # how many levels to unwind
         tried: list[Action] = []
         for _ in range(width):
             a = run.act(history, tried)
             if a is None:
                 ended["budget"] = True
-                return None
+                return stop
             tried.append(a)
             st = run.execute(a, history[-1].node if history else -1)
             chain = [*history, st]
             if a.tool == "finish" and st.status == "ok":
-                return chain
+                ended["found"] = chain
+                return stop
             if a.tool == "give_up" and st.status == "ok":
                 ended["give_up"] = chain  # the refusal a failed search reports
-                continue
-            if len(chain) >= max_steps:
-                continue
-            found = dfs(chain)
-            if found is not None or ended["budget"]:
-                return found
-        return None
+                back = prune_back
+            elif len(chain) >= max_steps:
+                back = 1
+            else:
+                back = dfs(chain)
+            if back > 1:
+                return back - 1
+        return 1
 
-    best = dfs([])
+    dfs([])
+    best = ended["found"]
     if best is not None:
         return run.trace("dfsdt", "finish", _answer(best[-1]), [s.node for s in best])
     status = "budget" if ended["budget"] else ("give_up" if ended["give_up"] else "max_steps")
