@@ -742,9 +742,8 @@ def build_suite(per_template: int = PER_TEMPLATE, seed: int = SUITE_SEED) -> tup
 
 
 def _gold(t: Template, slots: dict[str, Any]) -> tuple[list[Call], list[str]]:
-    """The gold calls, run on the real tools so later steps see real observations."""
-    from ennead.tools.toolbox import build_registry
-
+    """The gold calls, run on the real tools so later steps see real observations (file tools
+    are not run: there is no workspace here; a write's observation stands in for a read)."""
     reg = _gold_registry()
     calls: list[Call] = []
     obs: list[str] = []
@@ -754,9 +753,7 @@ def _gold(t: Template, slots: dict[str, Any]) -> tuple[list[Call], list[str]]:
         if name.startswith("file_"):
             obs.append(args.get("content", slots.get("text", "")))
             continue
-        res = reg.call(name, args)
-        obs.append(res.output)
-    del build_registry
+        obs.append(reg.call(name, args).output)
     return calls, obs
 
 
