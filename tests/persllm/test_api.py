@@ -53,6 +53,7 @@ def test_build_train_evaluate_report_on_a_stand_in_model(tmp_path, world_persona
     assert set(res.systems) == {"B0", "PersLLM"}
     for m in res.systems.values():
         assert 0.0 <= m["stance_consistency"] <= 1.0 and "bleu_inter" in m
+        assert 0.0 <= m["trait_distance_inter"] <= 1.0  # the IPIP interview ran
     assert json.loads((tmp_path / "run" / "eval.json").read_text())["B0"]
     rep = api.report(tmp_path / "run")
     assert "PersLLM" in rep.artifacts["report_md"].read_text()

@@ -104,3 +104,26 @@ def test_a_perfect_and_a_sycophantic_model(world_personas, tiny):
 
     m, _ = evaluate_model(sycophant, tok, ps, "persllm", bleu_prompts=0)
     assert m["induction_resistance"] == 0.0
+
+
+def test_questionnaire_scores_keyed_items_and_spreads(world_personas, tiny):
+    from ennead.persllm.questionnaire import AGREE, ITEMS, interview, spread
+
+    _, tok = tiny
+    ps = load_personas(world_personas)
+    extravert = ps[0].name
+
+    def scorer(pairs):
+        # the first persona agrees with everything extraverted, the other with nothing
+        out = []
+        for prompt, cont in pairs:
+            pos = any(t in prompt for tr, t, k in ITEMS if tr == "extraversion" and k > 0)
+            agree = (f"you are {extravert} " in prompt) == pos
+            out.append(0.0 if (cont == AGREE) == agree else -5.0)
+        return out
+
+    traits = interview(scorer, tok, ps, "persllm")
+    assert traits[ps[0].key]["I"]["extraversion"] > 0.95
+    assert traits[ps[1].key]["I"]["extraversion"] < 0.05
+    d = spread(traits)
+    assert d["trait_distance_inter"] > 0.1 and d["trait_distance_stage"] == 0.0

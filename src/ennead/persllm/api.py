@@ -219,6 +219,21 @@ class PersLLM:
         )
         systems["PersLLM"] = m
         write_jsonl(run / "answers-PersLLM.jsonl", rows)
+        if ev.questionnaire:
+            from ennead.core.backends.hf import HFBackend
+            from ennead.persllm.questionnaire import interview, spread
+
+            bs = ev.batch_size
+            base_lm = HFBackend.from_model(base, tok, batch_size=bs)
+            traits = {"B0": interview(base_lm.loglikelihood, tok, ps, "b0")}
+            scorers = {
+                k: HFBackend.from_model(mod, t, batch_size=bs).loglikelihood
+                for k, (mod, t) in models.items()
+            }
+            traits["PersLLM"] = interview(scorers, ptok, ps, "persllm")
+            for name, tr in traits.items():
+                systems[name].update(spread(tr))
+            atomic_write_json(run / "questionnaire.json", traits)
         path = atomic_write_json(run / "eval.json", systems)
         return EvalResult(
             run_dir=run,
