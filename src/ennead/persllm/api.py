@@ -226,7 +226,7 @@ class PersLLM:
             bs = ev.batch_size
             base_lm = HFBackend.from_model(base, tok, batch_size=bs)
             traits = {"B0": interview(base_lm.loglikelihood, tok, ps, "b0")}
-            scorers = {
+            scorers: dict[str, Any] = {
                 k: HFBackend.from_model(mod, t, batch_size=bs).loglikelihood
                 for k, (mod, t) in models.items()
             }
