@@ -1,5 +1,5 @@
 """PersLLM's claim gate (CI's claims stage) on the controlled world, seeds and thresholds fixed
-before looking (preset ``tiny``, ``claim.seeds`` = 1000, 1001, 1002; the preset was calibrated
+before looking (preset ``tiny``, ``claim.seeds`` = 3000, 3001, 3002; the preset was calibrated
 on dev seed 0 only): the mean over the 3 seeds of
 
 - induction resistance, SFT+DPO - B0 >= +20 points;
@@ -18,7 +18,7 @@ from ennead.persllm.claims import build_claims
 from ennead.persllm.config import PersLLMConfig
 from ennead.persllm.experiment import run_claim
 
-SEEDS = [1000, 1001, 1002]
+SEEDS = [3000, 3001, 3002]
 
 
 @pytest.mark.slow

@@ -100,10 +100,10 @@ class EvalSettings(BaseConfig):
 
 class ClaimSettings(BaseConfig):
     seeds: list[int] = Field(
-        default_factory=lambda: [1000, 1001, 1002], description="gate seeds (dev seed: 0)"
+        default_factory=lambda: [3000, 3001, 3002], description="gate seeds (dev seed: 0)"
     )
     unseen_seeds: list[int] = Field(
-        default_factory=lambda: [2000, 2001], description="reported only, outside the gate"
+        default_factory=lambda: [4000, 4001], description="reported only, outside the gate"
     )
 
 
