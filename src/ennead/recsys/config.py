@@ -74,8 +74,12 @@ class TransESettings(BaseConfig):
 
 
 class GridSettings(BaseConfig):
-    models: list[ModelName] = Field(default_factory=lambda: ["bert4rec", "sasrec", "caser", "mf"])
-    modes: list[TransferMode] = Field(default_factory=lambda: ["none", "shallow", "deep"])
+    models: list[ModelName] = Field(
+        default_factory=lambda: list[ModelName](["bert4rec", "sasrec", "caser", "mf"])
+    )
+    modes: list[TransferMode] = Field(
+        default_factory=lambda: list[TransferMode](["none", "shallow", "deep"])
+    )
     metas: list[bool] = Field(default_factory=lambda: [False, True])
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
     workers: int = Field(1, ge=1, description="local processes (1: serial)")

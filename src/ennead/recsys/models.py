@@ -57,7 +57,7 @@ class Recommender(nn.Module):
         """Item embedding, with the director and actor embeddings when meta is on."""
         x = self.item_emb(items)
         if self.use_meta:
-            m = self.meta[items]
+            m = self.meta[items]  # type: ignore[index]
             parts = [x, self.dir_emb(m[..., 0]), self.act_emb(m[..., 1:]).flatten(-2)]
             x = torch.cat(parts, dim=-1)
         return x
@@ -214,10 +214,11 @@ def build_model(
     n_directors: int = 1,
     n_actors: int = 1,
 ) -> Recommender:
-    cls = MODELS[cfg.name]
-    return cls(
+    cls: Any = MODELS[cfg.name]  # every subclass takes max_len after cfg
+    model: Recommender = cls(
         n_users, n_items, cfg, max_len, meta=meta, n_directors=n_directors, n_actors=n_actors
     )
+    return model
 
 
 class TransE(nn.Module):
