@@ -129,18 +129,21 @@ def build(
         for i, q in enumerate(questions):
             if q is None:
                 _skip(out, chunk[i], "teacher wrote no question", counts)
+        groups: dict[tuple[str, str], list[int]] = {}
         for i in live:
-            p, stage = chunk[i][0], chunk[i][1]
-            key = (p.key, stage)
+            groups.setdefault((chunk[i][0].key, chunk[i][1]), []).append(i)
+        for key, idx in groups.items():  # one embedding call per persona stage and batch
+            p, stage = chunk[idx[0]][0], chunk[idx[0]][1]
             if key not in retrievers:
                 retrievers[key] = Retriever(embedder, p.knowledge[stage], p.style[stage])
-            [(know, style)] = retrievers[key].context(
-                [questions[i].text],  # type: ignore[union-attr]
-                [chunk[i][3]],
+            ctx = retrievers[key].context(
+                [questions[i].text for i in idx],  # type: ignore[union-attr]
+                [chunk[i][3] for i in idx],
                 cfg.knowledge_words,
-                cfg.style_words,  # type: ignore[union-attr]
+                cfg.style_words,
             )
-            reqs[i].knowledge, reqs[i].style = know, style
+            for i, (know, style) in zip(idx, ctx):
+                reqs[i].knowledge, reqs[i].style = know, style
         answers = teacher.answers([reqs[i] for i in live], [questions[i] for i in live])  # type: ignore[misc]
         negatives: dict[int, dict[str, str]] = {i: {} for i in live}
         if cfg.stage_negatives:
