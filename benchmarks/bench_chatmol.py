@@ -39,15 +39,15 @@ def main() -> None:
     t_facts, _ = best_of(lambda: [facts_of(properties(m)) for m in mols])
     cfg = ChatMolConfig.model_validate(
         {
-            "data": {"pool_limit": 1500, "n_test": 32, "n_val": 0, "n_train": 300},
+            "data": {"pool_limit": 1500, "n_test": 24, "n_val": 0, "n_train": 300},
             "model": {"d_model": 96, "d_ff": 192, "beams": 5},
-            "train": {"pretrain_steps": 0, "finetune_steps": 150},
+            "train": {"pretrain_steps": 0, "finetune_steps": 60},
         }
     )
     data = make_data(cfg, 0)
     model, tok, _ = train_arm(cfg, data, "scratch")
     inputs = [M.dialogue_input(d.turns, None) for d in data.test]
-    t_batch, out_b = best_of(lambda: M.generate(model, tok, inputs, 5, 160, batch_size=32))
+    t_batch, out_b = best_of(lambda: M.generate(model, tok, inputs, 5, 160, batch_size=24))
     t_one, out_1 = best_of(lambda: [M.generate(model, tok, [x], 5, 160)[0] for x in inputs])
     same = sum(a[0] == b[0] for a, b in zip(out_b, out_1, strict=True)) / len(inputs)
     write_result(
