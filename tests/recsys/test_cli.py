@@ -97,3 +97,21 @@ def test_paper_preset_runs_on_the_cpu_with_one_epoch(toy, tmp_path, capsys):
     args = ["recsys", "train", "paper", *[x for s in sets for x in ("--set", s)]]
     assert run_app(root_app, [*args, "-o", str(tmp_path / "p"), "--json"]) == 0
     assert 0 <= json.loads(capsys.readouterr().out)["metrics"]["cold sampled ndcg@10"] <= 1
+
+
+def test_grid_plots_the_gain_against_k(toy, tmp_path, capsys):
+    out = tmp_path / "gk"
+    args = [
+        "recsys",
+        "grid",
+        *_sets(toy),
+        "--set",
+        "grid.models=[mf]",
+        "--set",
+        "grid.metas=[false]",
+    ]
+    assert run_app(root_app, [*args, "--set", "grid.ks=[3,5]", "-o", str(out), "--json"]) == 0
+    capsys.readouterr()
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["gain_by_k"]["mf shallow meta off"]) == {"3", "5"}
+    assert (out / "figures" / "gain-vs-k.png").is_file() and (out / "k3" / "units").is_dir()

@@ -189,8 +189,16 @@ class Recsys:
 
         cfg = self.config
         run = RunDir.create(run_dir or default_run_path("recsys-grid"), cfg, system="recsys")
-        results, wall = run_units(cfg, grid_units(cfg), list(cfg.grid.modes), run.path)
-        md, html, summary = write_report(results, run.path, "Recsys: the paper's table", wall)
+        modes = list(cfg.grid.modes)
+        results, wall = run_units(cfg, grid_units(cfg), modes, run.path)
+        by_k = {cfg.data.k: results} if cfg.grid.ks else {}
+        for k in cfg.grid.ks:
+            if k not in by_k:  # the same units on another split: cold users keep K items
+                cfg_k = cfg.model_copy(deep=True)
+                cfg_k.data.k = k
+                by_k[k], secs = run_units(cfg_k, grid_units(cfg), modes, run.path / f"k{k}")
+                wall += secs
+        md, html, summary = write_report(results, run.path, "Recsys: the paper's table", wall, by_k)
         run.finish(summary={"wall_seconds": wall, "units": len(results)})
         rows = summary["tables"]["sampled"]
         metrics = {

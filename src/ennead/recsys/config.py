@@ -82,6 +82,10 @@ class GridSettings(BaseConfig):
     )
     metas: list[bool] = Field(default_factory=lambda: [False, True])
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
+    ks: list[int] = Field(
+        default_factory=list,
+        description="more K values (cold users' training items) for the gain-vs-K plot",
+    )
     workers: int = Field(1, ge=1, description="local processes (1: serial)")
     ray: bool = Field(False, description="one Ray task per (model, meta, seed) unit")
     ray_address: str | None = Field(None, description="Ray cluster (None: a local one)")

@@ -129,7 +129,11 @@ SHOWN = ("model", "meta", "mode", "users", "NDCG@10", "HR@10", "gain [95% CI]")
 
 
 def write_report(
-    results: list[UnitResult], out: Path, title: str, wall: float | None = None
+    results: list[UnitResult],
+    out: Path,
+    title: str,
+    wall: float | None = None,
+    by_k: dict[int, list[UnitResult]] | None = None,
 ) -> tuple[Path, Path, dict[str, Any]]:
     """Markdown + HTML report with the table (both protocols) and a gain plot; and summary.json."""
     from ennead.core.eval.report import Report
@@ -159,6 +163,25 @@ def write_report(
             rep.interval_plot("gain", gains, xlabel="NDCG@10 gain over none (sampled)")
         except Exception as exc:  # matplotlib missing: the table is the report
             rep.note(f"no plot: {exc}")
+    k_gains: dict[str, dict[int, float]] = {}
+    for k, res_k in sorted((by_k or {}).items()):
+        for r in summarise(res_k):
+            if "gain" in r and r["users"] == "cold":
+                label = f"{r['model']} {r['mode']} meta {r['meta']}"
+                k_gains.setdefault(label, {})[k] = r["gain"]
+    if k_gains:
+        rep.table(
+            [
+                {"condition": c} | {f"K={k}": round(v, 4) for k, v in g.items()}
+                for c, g in k_gains.items()
+            ],
+            caption="NDCG@10 gain over none on cold users, by K (sampled)",
+        )
+        try:
+            series = {c: (list(g), list(g.values())) for c, g in k_gains.items()}
+            rep.line_plot("gain-vs-k", series, "K (cold users' training items)", "NDCG@10 gain")
+        except Exception as exc:  # matplotlib missing: the table is the report
+            rep.note(f"no plot: {exc}")
     times: dict[str, list[float]] = {}
     eps: dict[str, list[float]] = {}
     for r in results:
@@ -174,7 +197,12 @@ def write_report(
         caption="time",
     )
     md, html = rep.write(out)
-    summary = {"tables": tables, "wall_seconds": wall, "units": len(results)}
+    summary = {
+        "tables": tables,
+        "wall_seconds": wall,
+        "units": len(results),
+        "gain_by_k": {c: {str(k): v for k, v in g.items()} for c, g in k_gains.items()},
+    }
     atomic_write_json(out / "summary.json", summary)
     return md, html, summary
 
