@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +26,14 @@ def _unit_dir(out: Path, unit: Unit) -> Path:
     return out / "units" / f"{model}-{'meta' if meta else 'plain'}-seed{seed}"
 
 
-def _run_one(cfg_json: str, unit: Unit, modes: list[str], out: str) -> dict[str, Any]:
+def _run_one(cfg_json: str, unit: Unit, modes: Sequence[str], out: str) -> dict[str, Any]:
     cfg = RecsysConfig.model_validate_json(cfg_json)
-    res = run_unit(cfg, *unit, modes, _unit_dir(Path(out), unit))
+    res = run_unit(cfg, *unit, list(modes), _unit_dir(Path(out), unit))
     return res.__dict__
 
 
 def run_units(
-    cfg: RecsysConfig, units: list[Unit], modes: list[str], out: Path
+    cfg: RecsysConfig, units: list[Unit], modes: Sequence[str], out: Path
 ) -> tuple[list[UnitResult], float]:
     """Every unit (resumable: finished units are read back); returns results and wall seconds."""
     t0 = time.perf_counter()
@@ -165,10 +166,10 @@ def write_report(
             rep.note(f"no plot: {exc}")
     k_gains: dict[str, dict[int, float]] = {}
     for k, res_k in sorted((by_k or {}).items()):
-        for r in summarise(res_k):
-            if "gain" in r and r["users"] == "cold":
-                label = f"{r['model']} {r['mode']} meta {r['meta']}"
-                k_gains.setdefault(label, {})[k] = r["gain"]
+        for row in summarise(res_k):
+            if "gain" in row and row["users"] == "cold":
+                label = f"{row['model']} {row['mode']} meta {row['meta']}"
+                k_gains.setdefault(label, {})[k] = row["gain"]
     if k_gains:
         rep.table(
             [
@@ -185,8 +186,8 @@ def write_report(
     times: dict[str, list[float]] = {}
     eps: dict[str, list[float]] = {}
     for r in results:
-        for k, v in r.seconds.items():
-            times.setdefault(f"{r.model} {k}", []).append(v)
+        for stage, v in r.seconds.items():
+            times.setdefault(f"{r.model} {stage}", []).append(v)
         for e in r.epochs_per_s.values():
             if e:
                 eps.setdefault(r.model, []).append(e)
