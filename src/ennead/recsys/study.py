@@ -135,6 +135,11 @@ def claims_section(out: Path, quick: bool = False) -> ClaimsSection:
             f"genres with no, shallow (user and meta tables) or deep (all but the output layer) "
             f"transfer; seeds {list(res.seeds)}; {res.wall:.0f} s. Gate (shallow or deep): "
             f"{'pass' if res.passed else 'fail'}."
+            + (
+                " Quick: tiny preset, 1 seed, 2 epochs; the verdicts mean nothing here."
+                if quick
+                else ""
+            )
         ),
         claims=claims,
         tables=[Table(rows=rows, caption="NDCG@10 / HR@10, mean +- std over seeds")],
