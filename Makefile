@@ -58,7 +58,8 @@ claims: install
 quality: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy src/ennead/core
+	# core and the systems that are clean; ddr, cuge, sqe and objexist still have known errors
+	$(BIN)/mypy src/ennead/core src/ennead/persllm src/ennead/conpet src/ennead/chatmol src/ennead/tools src/ennead/recsys
 	$(BIN)/lint-imports
 
 bench: install
