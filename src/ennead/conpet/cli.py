@@ -17,6 +17,7 @@ from ennead.core.cli.common import (
     file_opt,
     load_system_config,
     out_opt,
+    show_metrics,
     system_app,
 )
 
@@ -31,7 +32,7 @@ def _facade(config: str | None, overrides: list[str] | None) -> Any:
 
 
 def _show(result: Any) -> None:
-    print(", ".join(f"{k} {v:.3g}" for k, v in result.metrics.items()) + f"  run: {result.run_dir}")
+    show_metrics(result)
 
 
 def _show_methods(result: Any) -> None:

@@ -19,6 +19,7 @@ from ennead.core.cli.common import (
     dir_opt,
     emit,
     load_system_config,
+    show_metrics,
     system_app,
 )
 
@@ -43,8 +44,7 @@ def _facade(config: str | None, overrides: list[str] | None) -> Any:
 
 
 def _show(result: Any) -> None:
-    text = ", ".join(f"{k} {v:.3g}" for k, v in result.metrics.items())
-    print(f"{text}  run: {result.run_dir}")
+    show_metrics(result)
 
 
 @app.command()

@@ -21,6 +21,7 @@ from ennead.core.cli.common import (
     dir_opt,
     emit,
     load_system_config,
+    show_metrics,
     system_app,
 )
 
@@ -37,8 +38,7 @@ def _recsys(config: str | None, overrides: list[str] | None) -> Any:
 
 
 def _show(result: Any) -> None:
-    nums = ", ".join(f"{k} {v:.4g}" for k, v in result.metrics.items())
-    print(f"{nums}  run: {result.run_dir}")
+    show_metrics(result, ".4g")
 
 
 def _show_grid(result: Any) -> None:

@@ -22,6 +22,7 @@ from ennead.core.cli.common import (
     emit,
     file_opt,
     load_system_config,
+    show_metrics,
     system_app,
 )
 
@@ -36,7 +37,7 @@ def _tools(config: str | None, overrides: list[str] | None) -> Any:
 
 
 def _show(result: Any) -> None:
-    print(", ".join(f"{k} {v:g}" for k, v in result.metrics.items()) + f"  run: {result.run_dir}")
+    show_metrics(result, "g")
 
 
 @app.command()

@@ -175,6 +175,12 @@ def emit(result: C, as_json: bool, show: Callable[[C], None]) -> C:
     return result
 
 
+def show_metrics(result: Any, fmt: str = ".3g") -> None:
+    """The plain printer of a ``RunResult``: its headline metrics, then its run folder."""
+    text = ", ".join(f"{k} {v:{fmt}}" for k, v in result.metrics.items())
+    print(f"{text}  run: {result.run_dir}")
+
+
 def finish_check(result: Any, as_json: bool = False) -> None:
     """Print a ``CheckResult``: one ``file:line: message`` per problem (exit 2), or ``ok``."""
     if as_json:
