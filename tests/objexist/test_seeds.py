@@ -94,6 +94,14 @@ def test_seed_gate_end_to_end_and_resume(tmp_path, cli_app):
         )
         assert res.per_seed[s]["L4_exhaustive_moves"] == 6.0
         assert (seed_dir / "report.html").exists()
+    # the baselines are trained once, in seed 0's folder, and shared: same weights, same scores
+    for name in ("exhaustive", "passive"):
+        a, b = (tmp_path / f"seed-{s}" / "checkpoints" / f"{name}.pt" for s in (0, 1))
+        assert a.read_bytes() == b.read_bytes()
+    for key in ("L4_exhaustive_accuracy", "L4_passive_accuracy", "L3_passive_accuracy"):
+        assert res.per_seed["0"][key] == res.per_seed["1"][key]
+    logs = [(tmp_path / f"seed-{s}" / "metrics.jsonl").read_text() for s in (0, 1)]
+    assert '"job": "exhaustive"' in logs[0] and '"job": "exhaustive"' not in logs[1]
     mean = np.mean([res.per_seed[s]["L3_agent_accuracy"] for s in ("0", "1")])
     assert res.metrics["L3_agent_accuracy"] == pytest.approx(mean)
     saved = json.loads((tmp_path / "seeds.json").read_text())
@@ -127,3 +135,23 @@ def test_seed_gate_end_to_end_and_resume(tmp_path, cli_app):
     # the same folder with another schedule is refused before anything runs
     with pytest.raises(StageError, match="different config"):
         S.seed_gate(tmp_path, seeds=(0,), overrides=[*SMOKE, "eval.episodes=64"], workers=1)
+
+
+def test_shared_baselines_hold_back_every_seed_in_worker_processes(tmp_path):
+    # two workers: seed 1's agent may finish before seed 0's baselines; seed 1 must wait for them
+    res = S.seed_gate(tmp_path, seeds=(0, 1), overrides=SMOKE, workers=2, n_resamples=200)
+    assert res.seeds == [0, 1]
+    for name in ("exhaustive", "passive"):
+        a, b = (tmp_path / f"seed-{s}" / "checkpoints" / f"{name}.pt" for s in (0, 1))
+        assert a.read_bytes() == b.read_bytes()
+    assert (
+        res.per_seed["0"]["L4_exhaustive_accuracy"] == res.per_seed["1"]["L4_exhaustive_accuracy"]
+    )
+
+
+def test_per_seed_baselines_train_in_every_seed(tmp_path):
+    S.seed_gate(
+        tmp_path, seeds=(0, 1), overrides=SMOKE, workers=1, n_resamples=200, shared_baselines=False
+    )
+    a, b = (tmp_path / f"seed-{s}" / "checkpoints" / "exhaustive.pt" for s in (0, 1))
+    assert a.read_bytes() != b.read_bytes()  # each from its own seed

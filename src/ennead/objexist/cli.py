@@ -143,6 +143,13 @@ def seeds(
         list[int] | None, typer.Option("--seed", help="Training seed (repeat; default 0 1 2).")
     ] = None,
     workers: Annotated[int, typer.Option(help="Training processes at a time.")] = 2,
+    per_seed_baselines: Annotated[
+        bool,
+        typer.Option(
+            help="Train the baselines again for every seed (default: once, in the first seed's "
+            "folder, shared by all)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The acceptance gate over training seeds: every seed, the mean and 95% intervals."""
@@ -150,6 +157,11 @@ def seeds(
 
     _config(config or "tiny", overrides)  # a bad config is one error line before any process starts
     res = seed_gate(
-        run, seed or GATE_SEEDS, preset=config or "tiny", overrides=overrides or (), workers=workers
+        run,
+        seed or GATE_SEEDS,
+        preset=config or "tiny",
+        overrides=overrides or (),
+        workers=workers,
+        shared_baselines=not per_seed_baselines,
     )
     emit(res, as_json, lambda r: print(f"{r.table}\ngate: {json.dumps(r.gate)}\nrun: {r.run_dir}"))
