@@ -139,6 +139,30 @@ def test_stop_strings_cut_like_hf(ct2, hf):
     assert all(r[0].finish_reason == "stop" for r in got)
 
 
+def test_exact_hf_serves_greedy_and_scoring_while_int8_samples(saved, cache, hf, tmp_path):
+    """``exact: hf``: greedy and log-likelihoods are hf's exactly, sampling is CTranslate2 int8,
+    and reload renews both (the DDR preset's split: fast rollouts, faithful evaluation)."""
+    opts = {"compute_type": "int8", "exact": "hf", "intra_threads": 1}
+    lm = load_backend("ct2", model=str(saved), device="cpu", batch_size=2, options=opts)
+    assert lm.engine == "ct2" and lm.compute_type == "int8" and lm._exact is not None
+    calls = []
+    real = lm._ready
+    lm._ready = lambda: calls.append(1) or real()  # every CTranslate2 call goes through it
+    greedy = SamplingParams(max_new_tokens=5)
+    assert ids(lm.generate(PROMPTS, greedy)) == ids(hf.generate(PROMPTS, greedy))
+    assert lm.loglikelihood(PAIRS) == hf.loglikelihood(PAIRS)
+    assert not calls
+    seeded = SamplingParams(n=2, temperature=1.0, max_new_tokens=3, seed=3)
+    first = lm.generate(PROMPTS[:2], seeded)
+    assert calls and [len(r) for r in first] == [2, 2]
+    old = lm._exact
+    lm.reload(str(saved))
+    assert lm._exact is not None and lm._exact is not old
+    assert ids(lm.generate(PROMPTS[:2], greedy)) == ids(hf.generate(PROMPTS[:2], greedy))
+    with pytest.raises(BackendError, match="'exact' must be 'hf' or absent"):
+        load_backend("ct2", model=str(saved), options={"exact": "vllm"})
+
+
 def test_conversion_is_cached_keyed_by_weights_and_compute_type(ct2, saved, cache):
     from ennead.core import assets
 

@@ -21,6 +21,11 @@ same methods), so greedy float32 outputs match ``hf`` token for token.
 - Stop strings end a row early (a step callback) and cut the text as ``hf`` does.
 - Token log-probabilities (generation with ``return_logprobs`` and scoring) come from
   ``Generator.score_batch``: the model's raw distribution, as ``hf`` reports them.
+- Option ``exact: hf`` splits the work by what it needs: sampling (temperature > 0) runs on
+  CTranslate2 at ``compute_type`` (int8 for speed), while greedy generation and every scoring
+  call (``token_logprobs``, log-likelihoods) run on an ``hf`` copy of the same weights, so
+  evaluation and judging give exactly the ``hf`` numbers. ``reload`` renews both. Log-probabilities
+  returned with sampled rows still come from the CTranslate2 model.
 - There are no gradients and no torch model here: training stays on ``hf`` (DDR trains a
   transformers copy of the weights and calls :meth:`CT2Backend.reload` on the merged result).
 
@@ -28,7 +33,8 @@ Options: ``compute_type`` (float32, int8, int8_float32, bfloat16, ... as the dev
 default float32 on CPU), ``intra_threads`` (threads per batch; default the CPUs this process may
 use, at most 8), ``inter_threads`` (batches at once, default 1), ``fallback`` (``hf``: serve with
 the ``hf`` backend when ctranslate2 is missing or cannot convert the folder; default: raise),
-``repetition_penalty``, ``seeding`` (call or stream, see above).
+``repetition_penalty``, ``seeding`` (call or stream, see above), ``exact`` (``hf``: greedy and
+scoring on hf, see above; default: everything on CTranslate2).
 """
 
 from __future__ import annotations
@@ -68,6 +74,7 @@ OPTIONS = (
     "fallback",
     "repetition_penalty",
     "seeding",
+    "exact",
 )
 COMPUTE_TYPES = (
     "float32",
@@ -121,6 +128,11 @@ class CT2Backend(BaseLM):
         if fallback not in (None, "hf"):
             raise BackendError(f"ct2 option 'fallback' must be 'hf' or absent, got {fallback!r}")
         self.fallback: str | None = fallback
+        exact = opts.get("exact")
+        if exact not in (None, "hf"):
+            raise BackendError(f"ct2 option 'exact' must be 'hf' or absent, got {exact!r}")
+        self.exact: str | None = exact
+        self._exact: HFBackend | None = None
         self.device_arg, self.dtype = device, dtype
         self.batch_size = int(batch_size)
         self.max_input_tokens = max_input_tokens
@@ -189,13 +201,16 @@ class CT2Backend(BaseLM):
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(source))
         self.engine = "ct2"
         self._hf = None
+        self._exact = None  # free the old hf copy before loading the new one
+        if self.exact == "hf":
+            self._exact = self._hf_backend(source, adapter)
         pad = self.tokenizer.pad_token_id
         self.pad_id = int(pad if pad is not None else (self.tokenizer.eos_token_id or 0))
         self.eos_ids = self._eos_ids(source)
         self.load_seconds = time.perf_counter() - t0
 
-    def _start_fallback(self, source: Path, adapter: str | Path | None) -> None:
-        self._hf = HFBackend(
+    def _hf_backend(self, source: Path, adapter: str | Path | None) -> HFBackend:
+        return HFBackend(
             model=source,
             adapter=adapter,
             device=self.device_arg,
@@ -203,6 +218,10 @@ class CT2Backend(BaseLM):
             batch_size=self.batch_size,
             max_input_tokens=self.max_input_tokens,
         )
+
+    def _start_fallback(self, source: Path, adapter: str | Path | None) -> None:
+        self._hf = self._hf_backend(source, adapter)
+        self._exact = None
         self.generator = None
         self.tokenizer = self._hf.tokenizer
         self.engine = "hf"
@@ -364,6 +383,8 @@ class CT2Backend(BaseLM):
         params = params or SamplingParams()
         if self._hf is not None:
             return self._hf.generate(prompts, params)
+        if self._exact is not None and params.temperature == 0.0:
+            return self._exact.generate(prompts, params)
         for i, p in enumerate(prompts):
             check_messages(p, i)
         encoded = [self._encode(p, i) for i, p in enumerate(prompts)]
@@ -453,6 +474,8 @@ class CT2Backend(BaseLM):
         """Per continuation token, log p(token | everything before it)."""
         if self._hf is not None:
             return self._hf.token_logprobs(pairs)
+        if self._exact is not None:
+            return self._exact.token_logprobs(pairs)
         check_pairs(pairs)
         encoded = [self._encode_pair(p, c, i) for i, (p, c) in enumerate(pairs)]
         scored = self._score([full for full, _ in encoded])
