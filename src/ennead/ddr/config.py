@@ -161,7 +161,7 @@ class WordNetSettings(BaseConfig):
 
     root: str = Field(WORDNET_DIR, description="folder with data.noun, data.verb, ...")
     parts: list[Part] = Field(
-        default_factory=lambda: ["noun", "verb", "adj"],
+        default_factory=lambda: list[Part](["noun", "verb", "adj"]),
         description="parts of speech to draw questions from",
     )
     train_questions: int = Field(48, ge=1, description="DDR training questions")

@@ -75,29 +75,27 @@ class KnowledgeRefiner:
         self, questions: Sequence[str], passages: Sequence[Sequence[str]]
     ) -> list[Judgement]:
         """Batched over questions: each round judges the next chunk of every unfinished question."""
-        state = [{"kept": [], "judged": [], "pos": 0} for _ in questions]
+        kept: list[list[str]] = [[] for _ in questions]
+        judged: list[list[bool]] = [[] for _ in questions]
+        pos = [0] * len(questions)
         while True:
-            todo = []
-            for i, st in enumerate(state):
-                done = len(st["kept"]) >= self.need_n or st["pos"] >= len(passages[i])
-                if not done:
-                    chunk = passages[i][st["pos"] : st["pos"] + self.need_n]
+            todo: list[tuple[int, str]] = []
+            for i in range(len(questions)):
+                if len(kept[i]) < self.need_n and pos[i] < len(passages[i]):
+                    chunk = passages[i][pos[i] : pos[i] + self.need_n]
                     todo.extend((i, p) for p in chunk)
-                    st["pos"] += len(chunk)
+                    pos[i] += len(chunk)
             if not todo:
                 break
             verdicts = self._judge([self.prompt(questions[i], p) for i, p in todo])
             for (i, p), yes in zip(todo, verdicts):
-                state[i]["judged"].append(yes)
+                judged[i].append(yes)
                 if yes:
-                    state[i]["kept"].append(p)
-        result = []
-        for i, st in enumerate(state):
-            fell_back = not st["kept"]
-            result.append(
-                Judgement(list(passages[i]) if fell_back else st["kept"], st["judged"], fell_back)
-            )
-        return result
+                    kept[i].append(p)
+        return [
+            Judgement(kept[i] or list(passages[i]), judged[i], not kept[i])
+            for i in range(len(questions))
+        ]
 
     def _judge(self, prompts: list[Any]) -> list[bool]:
         if self.decision == "logprob":

@@ -69,6 +69,11 @@ class RAGPipeline:
                     "retrieval.kind is 'given'; add passages or set retrieval.kind to bm25/dense"
                 )
             return [r.passages[: self.cfg.retrieval.k] for r in records]
+        if self.retriever is None:
+            raise DataError(
+                f"retrieval.kind is {self.cfg.retrieval.kind!r} but no retriever was built; "
+                "build the pipeline through DDR (which makes one) or set retrieval.kind to given"
+            )
         hits = self.retriever.batch_search([r.question for r in records], self.cfg.retrieval.k)
         return [[h.text for h in row] for row in hits]
 

@@ -136,7 +136,7 @@ def build_gen_pairs(
 ) -> tuple[list[dict[str, Any]], PairStats]:
     rng = random.Random(seed)
     pairs, stats = [], PairStats(groups=len(records))
-    total = n = 0
+    total, n = 0.0, 0
     for rec, ctx, cands in zip(records, contexts, candidates):
         total += sum(c.score for c in cands)
         n += len(cands)

@@ -296,6 +296,7 @@ class DDRTrainer:
             return asdict(stats)
 
         summary[f"r{r}-kr-pairs"] = run.run_stage(f"r{r}-kr-pairs", pairs)
+        assert pipe.refiner is not None  # the KR round runs only with the refiner enabled
         return self._dpo_stage(
             f"r{r}-kr-dpo",
             "kr",

@@ -93,7 +93,7 @@ def build_world(
         return rng.choice([v for v in values[r] if v != facts[(e, r)]])
 
     def distractors(e: str, r: str, k: int) -> list[str]:
-        out = []
+        out: list[str] = []
         while len(out) < k:
             e2 = rng.choice(entities)
             if e2 != e:

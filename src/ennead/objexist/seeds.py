@@ -372,6 +372,7 @@ def seed_gate(
         if s in todo:
             # the run folder (manifest, config) before any job, so a changed config is caught early
             RunDir.create(folder, cfg, seed=s, system="objexist", command="seed_gate")
+        names: tuple[str, ...]
         if not shared_baselines:
             names = JOBS
         elif s == source:
