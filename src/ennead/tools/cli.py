@@ -1,6 +1,7 @@
-"""``ennead tools ls | call | serve-mcp | run | evaluate | traces | train | demo | report | check |
-config``.
+"""``ennead tools ls | call | serve-mcp | run | evaluate | traces | train | study | demo | report |
+check | config``.
 
+``study`` runs the embedded-model study (preset ``smollm2_study``).
 ``train`` builds solution traces (if missing), LoRA-tunes the student and evaluates it untuned and
 tuned on the held-out tasks; ``traces`` only builds the traces.
 """
@@ -25,6 +26,7 @@ from ennead.core.cli.common import (
     show_metrics,
     system_app,
 )
+from ennead.core.runs import default_run_path
 
 app = system_app("Tool learning: offline tools, MCP server, ReAct/DFSDT agents, ToolEval.")
 
@@ -141,6 +143,26 @@ def train(
 ) -> None:
     """LoRA SFT of the student on the traces; untuned vs tuned on held-out tasks."""
     emit(_tools(config, overrides).train(out), as_json, _show)
+
+
+@app.command()
+def study(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    out: RunDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The embedded-model study: untuned vs LoRA-tuned model, ReAct vs DFSDT (smollm2_study)."""
+    from ennead.tools.study import run_study
+
+    cfg = _tools(config or "smollm2_study", overrides).config
+    res = run_study(cfg, out or default_run_path("tools-study"))
+
+    def show(r: Any) -> None:
+        show_metrics(r, "g")
+        print(r.verdict)
+
+    emit(res, as_json, show)
 
 
 add_report_verb(app, "ennead.tools.api:Tools", "A run folder (from evaluate or demo)")

@@ -54,6 +54,33 @@ class TrainConfig(BaseConfig):
     )
 
 
+class StudyConfig(BaseConfig):
+    """The embedded-model study (``ennead tools study``): what is fixed before it runs."""
+
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], description="LoRA training seeds")
+    sizes: dict[str, int] = Field(
+        default_factory=lambda: {"inst": 16, "unsolvable": 4, "tool": 8, "cat": 8},
+        description="held-out tasks per group (inst = solvable unseen instructions), seeded sample",
+    )
+    sample_seed: int = Field(17, description="seed of the held-out task sample")
+    threshold_points: float = Field(
+        20.0, description="goal: tuned >= untuned + this many points on unseen instructions"
+    )
+    react_steps: int = Field(4, ge=1, description="ReAct chain length")
+    dfsdt_steps: int = Field(3, ge=1, description="DFSDT chain length (before backtracking)")
+    budget: int = Field(4, ge=1, description="policy calls per task, both agents")
+    new_tokens: int | None = Field(
+        None, ge=1, description="max new tokens (None: the longest SFT completion + 4 tokens)"
+    )
+    tuned_dfsdt: bool = Field(False, description="also run DFSDT with the tuned model")
+    threads: int = Field(1, ge=1, description="torch threads (1 is fastest on a loaded CPU)")
+    batch: int = Field(64, ge=1, description="most episodes stepped in one generate call")
+    bootstrap: int = Field(2000, ge=100, description="bootstrap resamples over tasks")
+    deadline_s: float | None = Field(
+        None, gt=0, description="start no new training seed after this many seconds"
+    )
+
+
 class ToolsConfig(BaseConfig):
     seed: int = 0
     split: str = Field("test", description="task split: train, I1-inst, I1-tool, I2-cat, test")
@@ -61,6 +88,7 @@ class ToolsConfig(BaseConfig):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    study: StudyConfig = Field(default_factory=StudyConfig)
     online: bool = Field(False, description="register tools tagged online (need network/keys)")
     eval_limit: int | None = Field(
         None, ge=1, description="train: evaluate on at most this many tasks per held-out split"
