@@ -4,6 +4,8 @@ the tiny in-process model (a smoke test: sizes far too small for a real effect).
 import json
 import threading
 
+import pytest
+
 from ennead.tools.config import ToolsConfig
 from ennead.tools.policies import LMPolicy
 from ennead.tools.study import (
@@ -70,6 +72,7 @@ def test_bootstrap_and_paired_gain():
     assert g["gain_points"] == 50.0 and g["ci95"][0] > 10
 
 
+@pytest.mark.slow
 def test_study_path_smoke_with_the_tiny_model(tmp_path):
     cfg = ToolsConfig.model_validate(
         {
@@ -100,3 +103,10 @@ def test_study_path_smoke_with_the_tiny_model(tmp_path):
     assert info["parts"]["untuned-react"]["mean_batch"] > 1  # episodes were batched
     assert info["parts"]["train-seed0"]["steps"] == 1
     assert set(info["gains_react"]) == {"inst", "tool", "cat", "unsolvable"}
+    # a rerun (or a merge of parts run by other processes) reads every part back: no training
+    again = run_study(
+        cfg.model_copy(update={"study": cfg.study.model_copy(update={"parts": []})}), tmp_path
+    )
+    info2 = json.loads((tmp_path / "study.json").read_text())
+    assert again.verdict == res.verdict and "train_seed0" not in info2["wall_s"]
+    assert info2["parts"] == info["parts"]

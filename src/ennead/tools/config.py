@@ -72,6 +72,11 @@ class StudyConfig(BaseConfig):
     new_tokens: int | None = Field(
         None, ge=1, description="max new tokens (None: the longest SFT completion + 4 tokens)"
     )
+    parts: list[Literal["untuned", "tuned"]] = Field(
+        default_factory=lambda: ["untuned", "tuned"],
+        description="which parts run here (a part whose records exist in the run folder is read "
+        "back, not rerun: two processes can share a study, a final call merges it)",
+    )
     tuned_dfsdt: bool = Field(False, description="also run DFSDT with the tuned model")
     threads: int = Field(1, ge=1, description="torch threads (1 is fastest on a loaded CPU)")
     batch: int = Field(64, ge=1, description="most episodes stepped in one generate call")

@@ -13,6 +13,7 @@ fixed in the ``smollm2_study`` preset before the study was run.
 from __future__ import annotations
 
 import copy
+import json
 import random
 import threading
 import time
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ennead.core.io import atomic_write_json, write_jsonl
+from ennead.core.io import atomic_write_json, read_jsonl, write_jsonl
 from ennead.core.results import RunResult
 from ennead.tools.config import ToolsConfig
 from ennead.tools.evaluate import record, run_task
@@ -223,16 +224,25 @@ def run_study(cfg: ToolsConfig, run_dir: str | Path, lm: Any = None) -> StudyRes
     tasks = sample_tasks(s.sizes, s.sample_seed)
     parts: dict[str, dict[str, Any]] = {}
     recs_of: dict[str, list[dict[str, Any]]] = {}
+    (run / "tasks.json").write_text(json.dumps([t.id for t in tasks]), encoding="utf-8")
+
+    def done(tag: str, agent: str) -> bool:
+        return (run / tag / f"{agent}_records.jsonl").is_file() and (
+            run / tag / f"{agent}_part.json"
+        ).is_file()
 
     def evaluate(model: Any, tag: str, agent: str) -> None:
+        name = f"{tag}-{agent}"
+        if done(tag, agent):  # read back: a rerun or a merge of parts run elsewhere
+            recs_of[name] = read_jsonl(run / tag / f"{agent}_records.jsonl")
+            parts[name] = json.loads((run / tag / f"{agent}_part.json").read_text("utf-8"))
+            return
         t1 = time.monotonic()
         gate = BatchingLM(model, s.batch)
         cache = ResponseCache(run / tag / "responses.sqlite")
         pol = LMPolicy(gate, cache, new_tokens, 0.0, seed=cfg.seed)
         steps = s.react_steps if agent == "react" else s.dfsdt_steps
         recs, trs = run_batched(pol, gate, tasks, agent, steps, s.budget, a.width, a.retrieve_k)
-        name = f"{tag}-{agent}"
-        write_jsonl(run / tag / f"{agent}_records.jsonl", recs)
         write_jsonl(run / tag / f"{agent}_traces.jsonl", trs)
         recs_of[name] = recs
         parts[name] = rates(recs, s.bootstrap) | {
@@ -242,14 +252,27 @@ def run_study(cfg: ToolsConfig, run_dir: str | Path, lm: Any = None) -> StudyRes
             "cache_hits": cache.hits,
         }
         cache.close()
+        atomic_write_json(run / tag / f"{agent}_part.json", parts[name])
+        write_jsonl(run / tag / f"{agent}_records.jsonl", recs)
         atomic_write_json(run / "study.json", _summary(cfg, parts, wall, new_tokens, len(rows)))
 
-    evaluate(lm, "untuned", "react")
-    evaluate(lm, "untuned", "dfsdt")
+    agents = ["react", "dfsdt"] if s.tuned_dfsdt else ["react"]
+    for agent in ("react", "dfsdt"):
+        if "untuned" in s.parts or done("untuned", agent):
+            evaluate(lm, "untuned", agent)
     done_seeds: list[int] = []
     for seed in s.seeds:
+        tag = f"tuned-seed{seed}"
+        if all(done(tag, ag) for ag in agents) and (run / tag / "train.json").is_file():
+            parts[f"train-seed{seed}"] = json.loads((run / tag / "train.json").read_text("utf-8"))
+            for ag in agents:
+                evaluate(None, tag, ag)
+            done_seeds.append(seed)
+            continue
+        if "tuned" not in s.parts:
+            continue
         if s.deadline_s is not None and time.monotonic() - t_start > s.deadline_s:
-            break
+            continue
         t1 = time.monotonic()
         base = type(lm).from_model(copy.deepcopy(lm.model), lm.tokenizer, batch_size=s.batch)
         tuned, res = train_lora(
@@ -263,16 +286,17 @@ def run_study(cfg: ToolsConfig, run_dir: str | Path, lm: Any = None) -> StudyRes
             "steps": res.steps,
             "wall_s": wall[f"train_seed{seed}"],
         }
-        evaluate(tuned, f"tuned-seed{seed}", "react")
-        if s.tuned_dfsdt:
-            evaluate(tuned, f"tuned-seed{seed}", "dfsdt")
+        (run / tag).mkdir(parents=True, exist_ok=True)
+        atomic_write_json(run / tag / "train.json", parts[f"train-seed{seed}"])
+        for ag in agents:
+            evaluate(tuned, tag, ag)
         done_seeds.append(seed)
         del tuned, base, res
 
     summary = _summary(cfg, parts, wall, new_tokens, len(rows))
     tuned_recs = [recs_of[f"tuned-seed{sd}-react"] for sd in done_seeds]
     verdict = "no tuned seed finished"
-    if tuned_recs:
+    if tuned_recs and "untuned-react" in recs_of:
         gains = {
             g: paired_gain(tuned_recs, recs_of["untuned-react"], g, s.bootstrap)
             for g in ("inst", "tool", "cat", "unsolvable")
