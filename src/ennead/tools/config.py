@@ -54,6 +54,9 @@ class TrainConfig(BaseConfig):
     )
 
 
+StudyPart = Literal["untuned", "tuned"]
+
+
 class StudyConfig(BaseConfig):
     """The embedded-model study (``ennead tools study``): what is fixed before it runs."""
 
@@ -72,8 +75,8 @@ class StudyConfig(BaseConfig):
     new_tokens: int | None = Field(
         None, ge=1, description="max new tokens (None: the longest SFT completion + 4 tokens)"
     )
-    parts: list[Literal["untuned", "tuned"]] = Field(
-        default_factory=lambda: ["untuned", "tuned"],
+    parts: list[StudyPart] = Field(
+        default_factory=lambda: list[StudyPart](["untuned", "tuned"]),
         description="which parts run here (a part whose records exist in the run folder is read "
         "back, not rerun: two processes can share a study, a final call merges it)",
     )
