@@ -295,7 +295,11 @@ def run_study(cfg: ToolsConfig, run_dir: str | Path, lm: Any = None) -> StudyRes
 
     summary = _summary(cfg, parts, wall, new_tokens, len(rows))
     tuned_recs = [recs_of[f"tuned-seed{sd}-react"] for sd in done_seeds]
-    verdict = "no tuned seed finished"
+    verdict = (
+        "no tuned seed finished"
+        if not tuned_recs
+        else "untuned ReAct not in this run folder yet: rerun with study.parts=[] to merge"
+    )
     if tuned_recs and "untuned-react" in recs_of:
         gains = {
             g: paired_gain(tuned_recs, recs_of["untuned-react"], g, s.bootstrap)
