@@ -4,8 +4,6 @@ the tiny in-process model (a smoke test: sizes far too small for a real effect).
 import json
 import threading
 
-import pytest
-
 from ennead.tools.config import ToolsConfig
 from ennead.tools.policies import LMPolicy
 from ennead.tools.study import (
@@ -72,7 +70,6 @@ def test_bootstrap_and_paired_gain():
     assert g["gain_points"] == 50.0 and g["ci95"][0] > 10
 
 
-@pytest.mark.slow
 def test_study_path_smoke_with_the_tiny_model(tmp_path):
     cfg = ToolsConfig.model_validate(
         {
