@@ -181,6 +181,15 @@ def test_report_in_headless_chromium(tmp_path: Path, fake_systems):
             assert headers[:2] == ["system", "paper"] and "verdict" in headers
             cells = table.locator("tbody td").all_text_contents()
             assert "reproduced" in cells and "not run" in cells
+            # verdicts are coloured, each kind differently, and the table fits the viewport
+            colours = table.locator("td.verdict").evaluate_all(
+                "els => els.map(e => [e.textContent, getComputedStyle(e).backgroundColor])"
+            )
+            assert len(colours) == 3 and len({c for _, c in colours}) == len(
+                {v for v, _ in colours}
+            )
+            assert all(c not in ("rgba(0, 0, 0, 0)", "transparent") for _, c in colours)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
             assert page.locator("h2").first.text_content() == "Claims"
 
             images = page.eval_on_selector_all(

@@ -67,7 +67,12 @@ margin-right:.4rem;vertical-align:middle}
 .note{color:#8a5a00;background:#fff6e0;padding:.4rem .6rem;border-radius:4px}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}figure{margin:1rem 0}
 figure img{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:.9rem}
+.scroll{overflow-x:auto}td.verdict{font-weight:600;white-space:nowrap}
+td.v-reproduced{background:#e3f5e1;color:#1d5e1a}td.v-partly{background:#fff3cd;color:#7a5a00}
+td.v-not-reproduced{background:#fde2e1;color:#8c1d18}td.v-not-run{background:#eee;color:#555}
 """
+# a verdict cell is coloured, so the claims table can be scanned down its verdict column
+_VERDICT_CLASSES = {"reproduced", "partly", "not reproduced", "not run"}
 
 
 @dataclass(frozen=True)
@@ -202,7 +207,7 @@ def html_table(
 ) -> str:
     cols = _columns(rows, columns)
     esc = html.escape
-    parts = ["<table>"]
+    parts = ['<div class="scroll"><table>']  # a wide table scrolls inside the page's width
     if caption:
         parts.append(f"<caption>{esc(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr></thead>")
@@ -212,12 +217,14 @@ def html_table(
         for c in cols:
             value = row.get(c)
             cls = ' class="num"' if _is_num(value) else ""
+            if c == "verdict" and value in _VERDICT_CLASSES:
+                cls = f' class="verdict v-{str(value).replace(" ", "-")}"'
             text = esc(fmt(value, digits))
             if isinstance(value, Link):
                 text = f'<a href="{esc(value.href)}">{text}</a>'
             cells.append(f"<td{cls}>{text}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     return "\n".join(parts)
 
 
@@ -267,7 +274,7 @@ def aggregation_html(result: AggregationResult, digits: int = 2, caption: str | 
     esc = html.escape
     nodes = _agg_rows(result)
     top = max((abs(n.score) for n in nodes), default=0.0) or 1.0
-    parts = ["<table>"]
+    parts = ['<div class="scroll"><table>']  # a wide table scrolls inside the page's width
     if caption:
         parts.append(f"<caption>{esc(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f"<th>{c}</th>" for c in _AGG_COLUMNS) + "</tr></thead>")
@@ -286,7 +293,7 @@ def aggregation_html(result: AggregationResult, digits: int = 2, caption: str | 
             f'<td class="num">{esc(fmt(n.weight, digits))}</td>'
             f"<td>{esc(fmt(n.rule))}</td></tr>"
         )
-    parts.append("</tbody></table>")
+    parts.append("</tbody></table></div>")
     return "\n".join(parts) + _agg_notes(result, markdown=False)
 
 
