@@ -59,7 +59,7 @@ claims: install
 quality: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	# core and the systems that are clean; ddr, cuge, sqe and objexist still have known errors
+	# core and the systems that are clean; sqe and objexist still have known errors
 	$(BIN)/mypy src/ennead/core src/ennead/ddr src/ennead/cuge src/ennead/persllm src/ennead/conpet src/ennead/chatmol src/ennead/tools src/ennead/recsys
 	$(BIN)/lint-imports
 
