@@ -7,7 +7,7 @@ import pytest
 
 from ennead.core.runs import RunDir
 
-from .test_train import _saved_gen, _setup
+from .test_train import _ray_gen_overrides, _saved_gen, _setup
 
 pytest.importorskip("ctranslate2")
 
@@ -23,25 +23,7 @@ def test_ct2_replicas_roll_out_and_restart_on_the_trained_weights(tmp_path, ray_
     records = as_records(rows)
     _, weights = _saved_gen(cfg, tmp_path / "weights")
     inner = {"intra_threads": 1, "compute_type": "int8", "exact": "hf"}
-    pool = json.dumps(
-        {
-            "backend": "ct2",
-            "replicas": 2,
-            "gpus_per_replica": 0,
-            "cpus_per_replica": 1,
-            "options": inner,
-        }
-    )
-    extra = [
-        "train.rounds=1",
-        "train.train_kr=false",
-        "gen.module.backend=ray",
-        f"gen.module.model={weights}",
-        f"gen.module.options={pool}",
-        "gen.module.device=cpu",
-        "train.gen_dpo.lora.enabled=true",
-    ]
-    cfg, _ = _setup(extra)
+    cfg, _ = _setup(_ray_gen_overrides(weights, rounds=1, backend="ct2", options=inner))
     gen = load_module_lm(cfg.gen.module)
     try:
         assert gen.name == "ray" and len({i["pid"] for i in gen.replica_info()}) == 2

@@ -47,6 +47,23 @@ def _saved_gen(cfg, folder):
     return base, folder
 
 
+def _ray_gen_overrides(weights, rounds, backend="hf", options=None):
+    """Overrides that put the generator into 2 one-CPU Ray replicas of ``backend`` on ``weights``,
+    with LoRA Gen DPO and no KR training."""
+    pool = {"backend": backend, "replicas": 2, "gpus_per_replica": 0, "cpus_per_replica": 1}
+    if options is not None:
+        pool["options"] = options
+    return [
+        f"train.rounds={rounds}",
+        "train.train_kr=false",
+        "gen.module.backend=ray",
+        f"gen.module.model={weights}",
+        f"gen.module.options={json.dumps(pool)}",
+        "gen.module.device=cpu",
+        "train.gen_dpo.lora.enabled=true",
+    ]
+
+
 def test_train_runs_all_stages_and_resumes(tmp_path, monkeypatch):
     cfg, records = _setup()
     run = RunDir.create(tmp_path / "run", cfg)
@@ -218,19 +235,7 @@ def test_rollouts_on_ray_replicas_and_round_two_trains_on_round_one(
     cfg, rows = _setup()
     records = as_records(rows)
     _, weights = _saved_gen(cfg, tmp_path / "weights")
-    pool = json.dumps(
-        {"backend": "hf", "replicas": 2, "gpus_per_replica": 0, "cpus_per_replica": 1}
-    )
-    extra = [
-        "train.rounds=2",
-        "train.train_kr=false",
-        "gen.module.backend=ray",
-        f"gen.module.model={weights}",
-        f"gen.module.options={pool}",
-        "gen.module.device=cpu",
-        "train.gen_dpo.lora.enabled=true",
-    ]
-    cfg, _ = _setup(extra)
+    cfg, _ = _setup(_ray_gen_overrides(weights, rounds=2))
     sources = []
     real = backends.load_backend
 

@@ -49,8 +49,8 @@ GATE_OVERRIDES = (
     "eval.levels=[two_occluded,mixed]",
     "eval.holdout=false",
 )
-JOBS = ("agent", "exhaustive", "passive")
 BASELINE_JOBS = ("exhaustive", "passive")
+JOBS = ("agent", *BASELINE_JOBS)
 _ENV_THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 # metric name -> (what it is, how it is shown)

@@ -147,12 +147,13 @@ def sample_tasks(sizes: dict[str, int], seed: int) -> list[Task]:
 
 
 def bootstrap_ci(xs: Sequence[float], n: int, seed: int = 0) -> tuple[float, float]:
-    """95% percentile interval of the mean, resampling tasks."""
+    """95% percentile interval of the mean, resampling tasks (``core.eval.stats``)."""
+    from ennead.core.eval.stats import bootstrap_mean
+
     if not xs:
         return (float("nan"), float("nan"))
-    rng = random.Random(seed)
-    means = sorted(sum(rng.choices(xs, k=len(xs))) / len(xs) for _ in range(n))
-    return (means[int(0.025 * n)], means[min(n - 1, int(0.975 * n))])
+    iv = bootstrap_mean(xs, n_resamples=n, seed=seed)
+    return (iv.low, iv.high)
 
 
 def rates(recs: Sequence[dict[str, Any]], n_boot: int) -> dict[str, Any]:
