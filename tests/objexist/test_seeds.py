@@ -59,23 +59,28 @@ def _over(per_seed):
 
 def test_gate_holds_on_the_mean_and_fails_on_each_criterion():
     good = [S.seed_metrics(_raw(0.98, 1.0, 0.92 + d, 0.75), 200)[0] for d in (0, 0.02, 0.04)]
-    assert S.gate_verdict(_over(good))["passed"]
+    active = {"0": 1.2, "1": 0.9, "2": 1.5}  # hidden-query moves minus in-view moves, per seed
+    assert S.gate_verdict(_over(good), active)["passed"]
+    # an agent that never moves where the query is hidden fails, however accurate
+    lazy = S.gate_verdict(_over(good), {"0": 1.2, "1": 0.1, "2": 1.5})
+    assert not lazy["moves_where_hidden_ok"] and not lazy["passed"]
+    assert not S.gate_verdict(_over(good))["passed"]  # no evidence of moving: not passed
     # accuracy 8 points under exhaustive on average
     far = [S.seed_metrics(_raw(0.92, 1.0, 0.9, 0.75), 200)[0] for _ in range(3)]
-    gate = S.gate_verdict(_over(far))
+    gate = S.gate_verdict(_over(far), active)
     assert not gate["L4_gap_ok"] and not gate["passed"]
     # too many moves: 2.4 of exhaustive's 6
     busy = [S.seed_metrics(_raw(1.0, 1.0, 0.9, 0.75, agent_moves=2.4), 200)[0] for _ in range(3)]
     assert not S.gate_verdict(_over(busy))["L4_moves_ok"]
     # beats passive on average, but one seed loses: the t interval reaches below 0
     mixed = [S.seed_metrics(_raw(0.98, 1.0, p, 0.75), 200)[0] for p in (0.95, 0.70, 0.95)]
-    gate = S.gate_verdict(_over(mixed))
+    gate = S.gate_verdict(_over(mixed), active)
     assert gate["L3_agent_minus_passive_low"] < 0 and not gate["passed"]
 
 
 def test_gate_seeds_and_thresholds_are_fixed():
     assert S.GATE_SEEDS == (0, 1, 2) and S.UNTUNED_SEEDS == (3, 4)
-    assert (S.MAX_GAP_POINTS, S.MAX_MOVES_RATIO) == (5.0, 0.30)
+    assert (S.MAX_GAP_POINTS, S.MAX_MOVES_RATIO, S.MIN_ACTIVE_MOVES) == (5.0, 0.30, 0.3)
     cfg = S.seed_config(2)
     assert cfg.seed == 2 and cfg.sim.observation == "idmap"
     assert list(cfg.eval.levels) == ["two_occluded", "mixed"] and not cfg.eval.holdout
@@ -132,6 +137,16 @@ def test_seed_gate_end_to_end_and_resume(tmp_path, cli_app):
     out = CliRunner().invoke(cli_app, [*args, "--workers", "1"])
     assert out.exit_code == 0, out.output
     assert "L4 exhaustive - agent (points)" in out.output and '"passed"' in out.output
+    # one seed has no t interval over seeds: seeds.json says null, and stays strict JSON
+    one = S.seed_gate(tmp_path, seeds=(0,), overrides=SMOKE, workers=1, n_resamples=200)
+    assert one.seeds == [0] and np.isnan(one.gate["L3_agent_minus_passive_low"])
+
+    def no_constant(name):
+        raise AssertionError(f"seeds.json holds {name}")
+
+    strict = json.loads((tmp_path / "seeds.json").read_text(), parse_constant=no_constant)
+    assert strict["over_seeds"]["L4_gap_points"]["low"] is None
+    assert "moves_where_hidden_ok" in strict["gate"]
     # the same folder with another schedule is refused before anything runs
     with pytest.raises(StageError, match="different config"):
         S.seed_gate(tmp_path, seeds=(0,), overrides=[*SMOKE, "eval.episodes=64"], workers=1)

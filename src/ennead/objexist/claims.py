@@ -27,7 +27,13 @@ TOUR_SEEDS = 1
 
 
 def claims(run: RunDir, quick: bool = False) -> ClaimsSection:
-    from ennead.objexist.seeds import GATE_SEEDS, MAX_GAP_POINTS, MAX_MOVES_RATIO, seed_gate
+    from ennead.objexist.seeds import (
+        GATE_SEEDS,
+        MAX_GAP_POINTS,
+        MAX_MOVES_RATIO,
+        MIN_ACTIVE_MOVES,
+        seed_gate,
+    )
 
     seeds = QUICK_SEEDS if quick else GATE_SEEDS[:TOUR_SEEDS]
     overrides = QUICK_OVERRIDES if quick else FULL_OVERRIDES
@@ -102,6 +108,19 @@ def claims(run: RunDir, quick: bool = False) -> ClaimsSection:
         interval=interval("L3_agent_minus_passive_points"),
         note="gate: the interval over seeds above 0",
     )
+    # few moves must not mean no moves: an agent that never moves has a ratio of 0
+    per_seed_active = [float(v) for v in res.gate.get("hidden_minus_in_view_moves", {}).values()]
+    active = Claim(
+        **common,
+        claim="The agent moves when it must: where the query is hidden, not where it is in view",
+        measured="agent moves on L3 scenes with the query hidden at the start minus on L4 scenes "
+        f"with it in view; {size}",
+        comparison="hidden - in-view moves",
+        unit="moves",
+        values=per_seed_active,
+        claimed=MIN_ACTIVE_MOVES,
+        note=f"gate: every seed above {MIN_ACTIVE_MOVES:g} moves",
+    )
     images = [
         str(p.relative_to(run.path))
         for p in sorted((run.path / "gate").glob("seed-*/episodes/learned-two_occluded.png"))
@@ -116,7 +135,7 @@ def claims(run: RunDir, quick: bool = False) -> ClaimsSection:
             f"mean over seeds {list(res.seeds)}; {res.wall_seconds:.0f} s wall, "
             f"{res.cpu_seconds:.0f} s CPU."
         ),
-        claims=[accuracy, moves, occluded],
+        claims=[accuracy, moves, occluded, active],
         tables=[res.table],
         images=images,
     )

@@ -43,6 +43,10 @@ GATE_SEEDS = (0, 1, 2)  # the acceptance gate's training seeds, fixed before the
 UNTUNED_SEEDS = (3, 4)  # never used while the preset was tuned; reported beside the gate
 MAX_GAP_POINTS = 5.0  # L4 accuracy: at most this many points below exhaustive (mean over seeds)
 MAX_MOVES_RATIO = 0.30  # L4 moves: at most this share of exhaustive's (mean over seeds)
+# Active, not lucky: each seed's agent moves at least this much more where the query is hidden at
+# the start (L3) than where it is in view (L4). Without it an agent that never moves passes
+# whenever perception is poor (the RGB runs showed this). Same bar as the claim test's.
+MIN_ACTIVE_MOVES = 0.3
 # what the gate needs of each seed's run: two baselines, the two levels, no held-out split
 GATE_OVERRIDES = (
     "baselines.run=[exhaustive,passive]",
@@ -288,8 +292,23 @@ def seed_metrics(
     return values, cis
 
 
-def gate_verdict(over: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """The claim on the mean over seeds, with the thresholds fixed in this module."""
+def active_moves(results: dict[str, Any]) -> float:
+    """Agent moves where the query is hidden at the start (L3) minus where it is in view (L4),
+    from one run's ``results.json`` results; NaN when either cell is missing."""
+    agent = results.get("agent", {})
+    try:
+        hidden = agent["two_occluded"]["cells"]["yes/query_hidden"]["moves"]
+        in_view = agent["mixed"]["cells"]["yes/visible"]["moves"]
+    except KeyError:
+        return float("nan")
+    return float(hidden) - float(in_view)
+
+
+def gate_verdict(
+    over: dict[str, dict[str, float]], active: dict[str, float] | None = None
+) -> dict[str, Any]:
+    """The claim on the mean over seeds, with the thresholds fixed in this module. ``active`` maps
+    each seed to :func:`active_moves`; every seed must clear ``MIN_ACTIVE_MOVES``."""
     gap, ratio = over["L4_gap_points"], over["L4_moves_ratio"]
     diff = over["L3_agent_minus_passive_points"]
     out: dict[str, Any] = {
@@ -300,10 +319,33 @@ def gate_verdict(over: dict[str, dict[str, float]]) -> dict[str, Any]:
         "L3_agent_minus_passive_low": diff["low"],
         # with one seed there is no interval; then the mean must be positive
         "L3_beats_passive_ok": (diff["low"] > 0) if np.isfinite(diff["low"]) else diff["mean"] > 0,
-        "thresholds": {"max_gap_points": MAX_GAP_POINTS, "max_moves_ratio": MAX_MOVES_RATIO},
+        "hidden_minus_in_view_moves": dict(active or {}),
+        "moves_where_hidden_ok": bool(active)
+        and all(np.isfinite(v) and v > MIN_ACTIVE_MOVES for v in (active or {}).values()),
+        "thresholds": {
+            "max_gap_points": MAX_GAP_POINTS,
+            "max_moves_ratio": MAX_MOVES_RATIO,
+            "min_active_moves": MIN_ACTIVE_MOVES,
+        },
     }
-    out["passed"] = bool(out["L4_gap_ok"] and out["L4_moves_ok"] and out["L3_beats_passive_ok"])
+    out["passed"] = bool(
+        out["L4_gap_ok"]
+        and out["L4_moves_ok"]
+        and out["L3_beats_passive_ok"]
+        and out["moves_where_hidden_ok"]
+    )
     return out
+
+
+def _strict_json(obj: Any) -> Any:
+    """NaN and infinities (a one-seed t interval) as null: seeds.json stays strict JSON."""
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict_json(v) for v in obj]
+    return obj
 
 
 def _table(seeds: list[int], per_seed: dict[str, dict[str, float]], over: dict[str, Any]) -> list:
@@ -404,7 +446,15 @@ def seed_gate(
     for name in METRICS:
         iv = t_interval([per_seed[str(s)][name] for s in seeds])
         over[name] = {"mean": iv.estimate, "low": iv.low, "high": iv.high, "sd": iv.extra["sd"]}
-    gate = gate_verdict(over)
+    active = {
+        str(s): active_moves(
+            json.loads((_seed_dir(run_dir, s) / "results.json").read_text(encoding="utf-8"))[
+                "results"
+            ]
+        )
+        for s in seeds
+    }
+    gate = gate_verdict(over, active)
     rows = _table(seeds, per_seed, over)
     table = markdown_table(rows)
     wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
@@ -419,7 +469,7 @@ def seed_gate(
         "wall_seconds": round(wall, 1),
         "cpu_seconds": round(cpu, 1),
     }
-    seeds_json = atomic_write_json(run_dir / "seeds.json", summary)
+    seeds_json = atomic_write_json(run_dir / "seeds.json", _strict_json(summary))
     report = Report(
         "ObjExist: the acceptance gate over training seeds",
         f"preset {preset}, seeds {seeds}; test scenes shared by every policy and seed",
