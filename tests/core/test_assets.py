@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -83,11 +84,36 @@ def test_stale_marker_is_prepared_again(fake_convert):
     # a marker written for another copy of the source (the wheel was reinstalled or upgraded)
     folder = assets.prepare_smollm2()
     marker = json.loads((folder / assets.MARKER).read_text())
-    marker["mtime"] -= 100
+    marker["sample_sha256"] = "0" * 64
     (folder / assets.MARKER).write_text(json.dumps(marker))
     assets.prepare_smollm2()
     assert len(fake_convert) == 2
-    assert json.loads((folder / assets.MARKER).read_text())["mtime"] == marker["mtime"] + 100
+    assert json.loads((folder / assets.MARKER).read_text())["sample_sha256"] != "0" * 64
+
+
+def test_same_source_in_another_venv_reuses_the_folder(fake_convert, monkeypatch, tmp_path):
+    # another clone's venv holds the same wheel file at another path, with another mtime
+    folder = assets.prepare_smollm2()
+    src = assets.source_path(assets.SMOLLM2)
+    other = tmp_path / "other-venv" / src.name
+    other.parent.mkdir()
+    shutil.copyfile(src, other)  # same bytes, another path and mtime
+    os.utime(other, (1e9, 1e9))
+    monkeypatch.setattr(assets, "source_path", lambda spec: other)
+    assert assets.prepare_smollm2() == folder
+    assert len(fake_convert) == 1
+    assert json.loads((folder / assets.MARKER).read_text())["source"] == str(src)
+
+
+def test_marker_from_before_the_content_stamp_is_kept_when_name_and_size_match(fake_convert):
+    folder = assets.prepare_smollm2()
+    marker = json.loads((folder / assets.MARKER).read_text())
+    old = {k: v for k, v in marker.items() if k not in ("source_name", "sample_sha256")}
+    (folder / assets.MARKER).write_text(json.dumps({**old, "mtime": 1}))
+    assert assets.prepare_smollm2() == folder and len(fake_convert) == 1
+    (folder / assets.MARKER).write_text(json.dumps({**old, "size": old["size"] + 1}))
+    assets.prepare_smollm2()
+    assert len(fake_convert) == 2
 
 
 def test_garbage_marker_is_prepared_again(fake_convert):

@@ -107,11 +107,19 @@ def smollm2_dir() -> Path:
 
 
 def _source_stamp(src: Path) -> dict[str, Any]:
-    st = src.stat()
+    # Name, size and a hash of the file's first and last MiB, not its path or mtime: clones with
+    # their own venvs share one cache, and pip's mtimes differ between installs, so either in the
+    # stamp made each clone re-prepare the other's folder.
+    size = src.stat().st_size
+    digest = hashlib.sha256()
+    with src.open("rb") as fh:
+        digest.update(fh.read(1 << 20))
+        fh.seek(max(size - (1 << 20), 0))
+        digest.update(fh.read(1 << 20))
     return {
-        "source": str(src),
-        "size": st.st_size,
-        "mtime": int(st.st_mtime),
+        "source_name": src.name,
+        "size": size,
+        "sample_sha256": digest.hexdigest(),
         "format": FORMAT_VERSION,
     }
 
@@ -139,7 +147,12 @@ def _is_ready(folder: Path, stamp: dict[str, Any]) -> bool:
         data = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return False
-    if not isinstance(data, dict) or {k: data.get(k) for k in stamp} != stamp:
+    if not isinstance(data, dict):
+        return False
+    if "sample_sha256" not in data and isinstance(data.get("source"), str):
+        # a marker from before the content stamp: name and size must still match
+        data.update(source_name=Path(data["source"]).name, sample_sha256=stamp["sample_sha256"])
+    if {k: data.get(k) for k in stamp} != stamp:
         return False
     files = data.get("files")
     if not isinstance(files, dict) or not files:
@@ -225,7 +238,8 @@ def prepare_smollm2(force: bool = False) -> Path:
             os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a cache may be shared
             _convert_smollm2(src, tmp)
             files = {p.name: p.stat().st_size for p in tmp.iterdir() if p.is_file()}
-            atomic_write_json(tmp / MARKER, {**stamp, "files": files, "versions": _versions()})
+            marker = {**stamp, "source": str(src), "files": files, "versions": _versions()}
+            atomic_write_json(tmp / MARKER, marker)
             if folder.exists():
                 shutil.rmtree(folder)
             os.replace(tmp, folder)
