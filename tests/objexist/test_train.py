@@ -76,6 +76,30 @@ def test_loss_masks_and_baseline(cfg, small_sim):
     assert sparts["loss"] == pytest.approx(parts["nll"], rel=1e-6)
 
 
+def test_view_aux_labels_the_query_in_view_and_trains_its_head(cfg, small_sim, tmp_path):
+    aux_cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update={"view_aux": 1.0})})
+    assert build_net(cfg).seen is None  # off by default: checkpoints keep their keys
+    torch.manual_seed(0)
+    net = build_net(aux_cfg)
+    sc = small_sim.sampler.sample(32, "two_occluded", np.random.default_rng(5))
+    with torch.no_grad():
+        ep = rollout(net, small_sim, sc, "exhaustive")
+    # step 0 is the start view: the query shows there unless it is hidden or absent
+    first = ep.seen_label[0].numpy().astype(bool)
+    assert not first[sc.query_hidden].any()
+    assert first[sc.label & ~sc.query_hidden].all()
+    assert not first[~sc.label].any()
+    # a hidden query shows up later in the left sweep
+    assert ep.seen_label[:, torch.from_numpy(sc.query_hidden)].amax(0).min() == 1.0
+    base, _ = reinforce_loss(ep, sc.label, 0.0, 0.0, True)
+    with_aux, _ = reinforce_loss(ep, sc.label, 0.0, 0.0, True, view_aux=1.0)
+    assert with_aux > base
+    before = net.seen.weight.detach().clone()
+    job = Job("exhaustive", "exhaustive", [StageConfig(level="two_occluded", episodes=32)], seed=0)
+    trained, _ = train_job(aux_cfg, job, small_sim, tmp_path / "ex.pt", lambda row, **kw: None)
+    assert not torch.equal(before, trained.seen.weight.detach())
+
+
 def _params(net):
     return {k: v.detach().clone() for k, v in net.named_parameters()}
 

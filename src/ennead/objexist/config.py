@@ -76,6 +76,12 @@ class ModelConfig(BaseConfig):
         "channels per query; the fast path's shortcut past perception",
     )
     dropout: float = Field(0.0, ge=0, lt=1, description="dropout before the conv layers")
+    view_aux: float = Field(
+        0.0,
+        ge=0,
+        description="weight of an auxiliary loss on each step's image features: does the queried "
+        "object show in this view (the simulator's id map, training only; 0 = off, the paper)",
+    )
     detach_policy: bool = Field(
         True, description="movement/value heads see h.detach() (paper): RL trains only them"
     )

@@ -56,6 +56,8 @@ class ObjExistNet(nn.Module):
         self.move = nn.Sequential(nn.Linear(cfg.hidden, 128), nn.ReLU(), nn.Linear(128, 3))
         self.value = nn.Linear(cfg.hidden, 1)
         self.answer = nn.Linear(cfg.hidden, 2)
+        # only built when used, so checkpoints without it keep their keys
+        self.seen = nn.Linear(cfg.feature_dim, 1) if cfg.view_aux > 0 else None
 
     def init_state(self, n: int) -> torch.Tensor:
         return torch.zeros(n, self.cfg.hidden)

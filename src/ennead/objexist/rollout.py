@@ -46,6 +46,9 @@ class Episodes:
     reward: np.ndarray  # (N,) accuracy + latency reward
     actions: np.ndarray  # (N, T+1) 0 left, 1 right, 2 stop, -1 after the end
     views: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (N, T+1) view indices
+    # with model.view_aux: "is the query in this view" logits from g_t, and the truth (T, N)
+    seen_logits: torch.Tensor | None = None
+    seen_label: torch.Tensor | None = None
 
 
 def rollout(
@@ -85,6 +88,10 @@ def rollout(
     k = scenes.objects.shape[1]
     seen_obj = np.zeros((n, k), bool)
     oracle_answer = np.zeros(n, bool)
+    seen_head = net.seen if net is not None else None
+    aux = seen_head is not None
+    seen_logits = [torch.zeros(n) for _ in range(steps)] if aux else []
+    seen_label = torch.zeros(steps, n)
     for t in range(steps):
         rows = np.nonzero(active)[0]
         if len(rows) == 0:
@@ -99,6 +106,10 @@ def rollout(
         if net is not None:
             depth = frame.depth if sim.cfg.depth else None
             g = net.encode(images_to_tensor(sim.observe(frame), depth), query[rows_t])
+            if seen_head is not None:
+                q_px = (frame.pixels_of(sub.objects) * (sub.objects == sub.query[:, None])).sum(1)
+                seen_label[t, rows_t] = torch.from_numpy(q_px >= sim.cfg.min_pixels).float()
+                seen_logits[t] = torch.zeros(n).index_put((rows_t,), seen_head(g)[:, 0])
             h = net.step(query[rows_t], g, hidden[rows_t])
             hidden = hidden.index_copy(0, rows_t, h)
             move_logits, b = net.act(h)
@@ -168,6 +179,8 @@ def rollout(
         reward=reward,
         actions=actions,
         views=view_log,
+        seen_logits=torch.stack(seen_logits) if aux else None,
+        seen_label=seen_label if aux else None,
     )
 
 
@@ -178,11 +191,13 @@ def reinforce_loss(
     entropy: float,
     supervised_only: bool = False,
     step_answer: float = 0.0,
+    view_aux: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """NLL(answer) + MSE(b_t, R) + w_RL * sum_t -log pi(a_t) (R - b_t) - entropy * H(pi).
 
     ``step_answer`` > 0 adds that weight times the answer NLL at every step taken (a belief-state
-    auxiliary loss; the paper has 0).
+    auxiliary loss; the paper has 0). ``view_aux`` > 0 adds that weight times the binary
+    cross-entropy of "the query shows in this view" at every step taken (``model.view_aux``).
     """
     y = torch.from_numpy(label.astype(np.int64))
     nll = F.cross_entropy(ep.answer_logits, y)
@@ -193,6 +208,10 @@ def reinforce_loss(
         nll_total = nll + step_answer * aux
     else:
         nll_total = nll
+    if view_aux > 0 and ep.seen_logits is not None and ep.seen_label is not None:
+        m = ep.step_mask
+        bce = F.binary_cross_entropy_with_logits(ep.seen_logits, ep.seen_label, reduction="none")
+        nll_total = nll_total + view_aux * (bce * m).sum() / m.sum().clamp(min=1.0)
     if supervised_only or ep.mask.sum() == 0:
         return nll_total, {"loss": float(nll_total.detach()), "nll": float(nll.detach())}
     r = torch.from_numpy(ep.reward).float()[None, :]

@@ -124,6 +124,7 @@ def train_job(
         )
 
     history: list[dict[str, Any]] = []
+    aux = cfg.model.view_aux
     net.train()
     while stage_i < len(job.stages):
         stage = job.stages[stage_i]
@@ -143,17 +144,23 @@ def train_job(
                 walk = scenes.take(np.arange(n_explore))
                 ep = rollout(net, sim, own, job.policy, generator=gen, rng=rng)
                 loss, parts = reinforce_loss(
-                    ep, own.label, w_rl, cfg.train.entropy, supervised, cfg.train.step_answer
+                    ep, own.label, w_rl, cfg.train.entropy, supervised, cfg.train.step_answer, aux
                 )
                 ep_walk = rollout(net, sim, walk, cfg.train.explore_walk, rng=rng)
                 walk_loss, _ = reinforce_loss(
-                    ep_walk, walk.label, 0.0, 0.0, True, cfg.train.step_answer
+                    ep_walk, walk.label, 0.0, 0.0, True, cfg.train.step_answer, aux
                 )
                 loss = loss + walk_loss * (n_explore / (n - n_explore))
             else:
                 ep = rollout(net, sim, scenes, job.policy, generator=gen, rng=rng)
                 loss, parts = reinforce_loss(
-                    ep, scenes.label, w_rl, cfg.train.entropy, supervised, cfg.train.step_answer
+                    ep,
+                    scenes.label,
+                    w_rl,
+                    cfg.train.entropy,
+                    supervised,
+                    cfg.train.step_answer,
+                    aux,
                 )
             opt.zero_grad()
             loss.backward()
