@@ -149,7 +149,8 @@ def _is_ready(folder: Path, stamp: dict[str, Any]) -> bool:
         return False
     if not isinstance(data, dict):
         return False
-    if "sample_sha256" not in data and isinstance(data.get("source"), str):
+    stamped = "sample_sha256" in stamp  # SmolLM2's stamp; a ct2 conversion's has none
+    if stamped and "sample_sha256" not in data and isinstance(data.get("source"), str):
         # a marker from before the content stamp: name and size must still match
         data.update(source_name=Path(data["source"]).name, sample_sha256=stamp["sample_sha256"])
     if {k: data.get(k) for k in stamp} != stamp:
