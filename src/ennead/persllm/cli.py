@@ -1,4 +1,4 @@
-"""``ennead persllm demo | build | train | evaluate | chat | dialogue | report | check``."""
+"""``ennead persllm demo | build | train | evaluate | judge | chat | dialogue | report | check``."""
 
 from __future__ import annotations
 
@@ -138,6 +138,42 @@ add_report_verb(app, "ennead.persllm.api:PersLLM", "A run folder")
 add_check_verb(
     app, "ennead.persllm.api:PersLLM", "ennead.persllm.config:PersLLMConfig", "persona.yaml files"
 )
+
+
+@app.command()
+def judge(
+    run: Annotated[Path, dir_arg("A run folder with answers-<system>.jsonl (after evaluate).")],
+    backend: Annotated[
+        str,
+        typer.Option("--backend", "-b", help="Judge model: a core backend (smollm2, tiny, ...)."),
+    ] = "smollm2",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="generate: read A/B/tie from the reply; loglikelihood: compare logL of A and B "
+            "(local backends)."
+        ),
+    ] = "generate",
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", "-m", help="Question kinds (repeat).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Questions at most (seeded sample).")] = 200,
+    seed: Annotated[int, typer.Option(help="Sample and pair-order seed.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rank every system's anonymised answers with an LLM judge (both orders asked)."""
+    from ennead.core.backends import load_backend
+    from ennead.persllm.judge import judge_run
+
+    res = judge_run(
+        run,
+        load_backend(backend),
+        metrics=metric or ("stance", "induction", "fact"),
+        limit=limit,
+        method=method,
+        seed=seed,
+    )
+    emit(res, as_json, lambda r: print(r.artifacts["judge_md"].read_text(encoding="utf-8")))
 
 
 @app.command("config")
