@@ -4,23 +4,30 @@ Dynamic ConPET with and without the logit cache (frozen modules' forward passes 
 evaluation, seconds per task), and training cost, wall time and peak memory per task of Static
 and Dynamic ConPET against unlimited replay. Ratios are within this run (same machine, same
 load). Run: ``python benchmarks/bench_conpet.py`` (about a minute of CPU).
+
+``--part mixed`` times only the frozen modules' forward of Dynamic ConPET: one mixed-adapter
+batch (PEFT ``adapter_names=``) against one forward per adapter, over the same (module, example)
+pairs, alternating the two and taking the median of each; it updates that key of the results.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import random
+import statistics
 import threading
 import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from common import write_result
+from common import RESULTS, write_result
 
 from ennead.conpet.backbone import Backbone
 from ennead.conpet.config import ConPETConfig
 from ennead.conpet.harness import evaluate
-from ennead.conpet.methods import make_learner
+from ennead.conpet.methods import DynamicConPET, make_learner
 from ennead.conpet.streams import build_stream
 from ennead.core.config import load_config
 
@@ -83,7 +90,60 @@ def run(method: str, cfg: ConPETConfig, cache_dir: Path | None) -> list[dict[str
     return rows
 
 
+def mixed_vs_single(preset: str, overrides: list[str], rows: int, reps: int) -> dict[str, Any]:
+    """Seconds to get frozen modules' logits for ``rows`` examples spread over every task's
+    module: one mixed-adapter forward against one forward per module (cache off)."""
+    cfg = load_config(
+        ConPETConfig, preset, ["dynamic.logit_cache=false", *overrides], package="ennead.conpet"
+    )
+    stream = build_stream(cfg)
+    bb = Backbone.build(cfg.backbone, cfg.lora, stream, seed=cfg.seed)
+    learners = {}
+    for mixed in (True, False):
+        dyn = cfg.dynamic.model_copy(update={"mixed_batches": mixed})
+        learners[mixed] = DynamicConPET(bb, stream, cfg.model_copy(update={"dynamic": dyn}), None)
+    examples = [e for task in stream.tasks for e in task.test][:rows]
+    T = len(stream.tasks)
+    pairs = [(k % T, e) for k, e in enumerate(examples)]
+    for learner in learners.values():  # warm-up (tokenizer cache, first-call overheads)
+        learner._frozen_logits(pairs[: 2 * T])
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(reps):
+        for mixed, learner in learners.items():
+            tic = time.perf_counter()
+            learner._frozen_logits(pairs)
+            times[mixed].append(time.perf_counter() - tic)
+    one, per = statistics.median(times[True]), statistics.median(times[False])
+    return {
+        "preset": preset,
+        "overrides": overrides,
+        "rows": len(pairs),
+        "modules": T,
+        "reps": reps,
+        "mixed_seconds": [round(x, 4) for x in times[True]],
+        "per_adapter_seconds": [round(x, 4) for x in times[False]],
+        "mixed_over_per_adapter_median": round(one / per, 3),
+    }
+
+
+def mixed_part() -> dict[str, Any]:
+    return {
+        "measured": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "tiny": mixed_vs_single("tiny", [], rows=600, reps=7),
+        "minilm": mixed_vs_single(
+            "default", ["stream.max_per_label=150", "backbone.threads=1"], rows=250, reps=5
+        ),
+    }
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--part", choices=["all", "mixed"], default="all")
+    if parser.parse_args().part == "mixed":
+        path = RESULTS / "conpet.json"
+        old = json.loads(path.read_text(encoding="utf-8"))["results"] if path.is_file() else {}
+        write_result("conpet", {**old, "mixed_batches": mixed_part()})
+        return
     cfg = load_config(ConPETConfig, "tiny", package="ennead.conpet")
     out: dict[str, Any] = {}
     with TemporaryDirectory() as tmp:
@@ -113,6 +173,7 @@ def main() -> None:
             for m in ("static", "dynamic_cache", "replay")
         },
     }
+    out["mixed_batches"] = mixed_part()
     write_result("conpet", out)
 
 

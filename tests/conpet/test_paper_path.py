@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ennead.conpet.config import ConPETConfig
 from ennead.conpet.harness import run_all
 from ennead.conpet.streams import build_stream
 from ennead.core.config import load_config
 from ennead.core.runs import RunDir
 
+torch = pytest.importorskip("torch")
 
-def test_paper_preset_runs_with_a_tiny_decoder(tmp_path):
+
+def _paper_cfg(tmp_path, *extra: str) -> ConPETConfig:
+    """The paper preset with a tiny Llama folder and a FewRel-format file standing in."""
     from ennead.core.backends.tiny_model import build_tiny_lm
 
     words = [f"w{i}" for i in range(30)]
@@ -32,7 +37,7 @@ def test_paper_preset_runs_with_a_tiny_decoder(tmp_path):
         for r in range(4)
     }
     (tmp_path / "fewrel.json").write_text(json.dumps(data))
-    cfg = load_config(
+    return load_config(
         ConPETConfig,
         "paper",
         [
@@ -43,11 +48,36 @@ def test_paper_preset_runs_with_a_tiny_decoder(tmp_path):
             "backbone.dtype=float32",
             "train.batches_per_task=2",
             "train.epochs=1",
+            *extra,
         ],
         package="ennead.conpet",
     )
+
+
+def test_paper_preset_runs_with_a_tiny_decoder(tmp_path):
+    cfg = _paper_cfg(tmp_path, "train.launch=null")
     assert cfg.lora.r == 4 and cfg.lora.target_modules == ["q_proj", "v_proj"]
+    assert cfg.dynamic.mixed_batches and cfg.train.launch is None
     out = run_all(cfg, build_stream(cfg), RunDir.create(tmp_path / "run", cfg))
     m = out["methods"]
     assert set(m) == {"sequential", "static", "dynamic"}
     assert m["dynamic"]["tunable_ratio"] < 1.0 and len(m["static"]["cost"]) == 2
+
+
+@pytest.mark.slow
+def test_paper_preset_under_accelerate_launch_with_two_cpu_processes(tmp_path):
+    """The paper preset launches under multi_gpu_zero2; here the same path on cpu_multi."""
+    from ennead.conpet.api import ConPET
+
+    assert load_config(ConPETConfig, "paper", package="ennead.conpet").train.launch == (
+        "multi_gpu_zero2"
+    )
+    cfg = _paper_cfg(tmp_path, "train.launch=cpu_multi", "train.processes=2")
+    res = ConPET(cfg).train(tmp_path / "run")
+    assert set(res.methods) == {"sequential", "static", "dynamic"}
+    assert json.loads((res.run_dir / "results.json").read_text())["processes"] == 2
+    assert (res.run_dir / "ranks" / "rank1" / "stages" / "dynamic-task2" / "_DONE.json").is_file()
+    # one named PEFT adapter per task + the selector, in the saved state
+    state = torch.load(res.run_dir / "stages" / "dynamic-task2" / "state.pt", weights_only=True)
+    names = {k.split(".lora_")[1].split(".")[1] for k in state["model"]}
+    assert names == {"selector", "task1", "task2"}

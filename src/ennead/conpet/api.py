@@ -92,7 +92,10 @@ class ConPET:
         run = RunDir.create(
             run_dir or default_run_path("conpet"), cfg, seed=cfg.seed, system="conpet"
         )
-        out = run_all(cfg, self.build_stream(stream), run)
+        if cfg.train.launch:
+            out = _launched(run, cfg, stream)
+        else:
+            out = run_all(cfg, self.build_stream(stream), run)
         methods = out["methods"]
         run.finish(summary={m: r["macro"] for m, r in methods.items()})
         metrics = {f"{m}_macro": r["macro"] for m, r in methods.items()}
@@ -137,6 +140,25 @@ class ConPET:
         res = self.train(run)
         self.report(run)
         return res
+
+
+def _launched(run: RunDir, cfg: ConPETConfig, stream: str | Path | None) -> dict[str, Any]:
+    """Train under ``accelerate launch`` (``train.launch``); the workers fill the run folder."""
+    from ennead.core.train.launcher import launch
+
+    args = ["--run", str(run.path)] + (["--stream", str(stream)] if stream is not None else [])
+    assert cfg.train.launch is not None
+    proc = launch("ennead.conpet.launch", args, cfg.train.launch, cfg.train.processes)
+    log_path = atomic_write_text(run.path / "launch.log", proc.stdout + proc.stderr)
+    results = run.path / "results.json"
+    if proc.returncode != 0 or not results.is_file():
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+        raise StageError(
+            f"accelerate launch ({cfg.train.launch}) exited with {proc.returncode}; "
+            f"output in {log_path}:\n{tail}"
+        )
+    data: dict[str, Any] = json.loads(results.read_text(encoding="utf-8"))
+    return data
 
 
 def _markdown(rows: list[dict[str, Any]]) -> str:

@@ -77,6 +77,14 @@ class TrainSettings(BaseConfig):
         60, ge=1, description="L: batches per task of the dynamic replay sampler (static, dynamic)"
     )
     new_old_ratio: float = Field(1.0, gt=0, description="new:old examples per replay batch")
+    launch: str | None = Field(
+        None,
+        description="train under `accelerate launch` with this config (cpu_multi, single_gpu, "
+        "multi_gpu_zero2 or a YAML path): data-parallel over its processes; None: in-process",
+    )
+    processes: int | None = Field(
+        None, ge=1, description="processes for train.launch (None: the launch config's)"
+    )
 
 
 class DynamicSettings(BaseConfig):
@@ -87,6 +95,11 @@ class DynamicSettings(BaseConfig):
     )
     selector_lr: float | None = Field(None, gt=0, description="selector lr (None: train.lr)")
     logit_cache: bool = Field(True, description="memory-mapped logits of frozen modules")
+    mixed_batches: bool = Field(
+        True,
+        description="frozen modules routed in one forward whose rows use different PEFT "
+        "adapters (adapter_names=); false: one forward per module",
+    )
     null_logit: float = Field(-100.0, description="logit of labels of modules not selected")
 
 

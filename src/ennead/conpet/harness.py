@@ -63,13 +63,17 @@ def _seed(cfg: ConPETConfig, method: str, t: int) -> int:
 
 
 def run_method(
-    method: str, stream: Stream, bb: Backbone, cfg: ConPETConfig, run: RunDir
+    method: str, stream: Stream, bb: Backbone, cfg: ConPETConfig, run: RunDir, dist: Any = None
 ) -> dict[str, Any]:
-    """Train ``method`` over the stream; finished tasks are skipped on resume."""
+    """Train ``method`` over the stream; finished tasks are skipped on resume. ``dist`` (a
+    ``parallel.DataParallel``): this process is one of several sharing each batch."""
     torch = bb.torch
     T = len(stream.tasks)
     torch.manual_seed(_seed(cfg, method, -1))
     learner = make_learner(method, bb, stream, cfg, run.path / "cache" / method)
+    if dist is not None:
+        learner.dist = dist
+        dist.broadcast(learner.modules(), tunable_only=True)
     tasks = [T - 1] if method == "joint" else list(range(T))
     results: list[dict[str, Any]] = []
     last_state: Path | None = None
@@ -141,12 +145,16 @@ def summarize(method: str, results: list[dict[str, Any]], T: int, total: int) ->
     return out
 
 
-def run_all(cfg: ConPETConfig, stream: Stream, run: RunDir) -> dict[str, Any]:
+def run_all(cfg: ConPETConfig, stream: Stream, run: RunDir, dist: Any = None) -> dict[str, Any]:
     """Every configured method on one stream, with one backbone; results.json in the folder."""
     bind_stream(run, stream)
     bb = Backbone.build(cfg.backbone, cfg.lora, stream, seed=cfg.seed)
+    if dist is not None:
+        dist.broadcast([bb.base])
     out: dict[str, Any] = {"stream": stream.summary(), "methods": {}}
+    if dist is not None:
+        out["processes"] = dist.world
     for method in cfg.methods:
-        out["methods"][method] = run_method(method, stream, bb, cfg, run)
+        out["methods"][method] = run_method(method, stream, bb, cfg, run, dist)
     atomic_write_json(run.path / "results.json", out)
     return out

@@ -34,6 +34,7 @@ class Cost:
         self.forwards = 0  # examples through the backbone (any module)
         self.steps = 0  # optimizer steps
         self.avoided = 0  # frozen-module forwards answered by the logit cache
+        self.passes = 0  # forward calls of Dynamic ConPET's routed modules (batches, not rows)
         self.seconds = 0.0
 
     def as_dict(self) -> dict[str, float]:
@@ -41,6 +42,7 @@ class Cost:
             "forwards": self.forwards,
             "steps": self.steps,
             "avoided": self.avoided,
+            "passes": self.passes,
             "seconds": round(self.seconds, 4),
         }
 
@@ -74,6 +76,17 @@ class Learner:
         for task in stream.tasks:
             self.offsets.append(self.offsets[-1] + len(task.labels))
         self.task_of = stream.label_task()
+        self.dist: Any = None  # a parallel.DataParallel under accelerate launch
+
+    def part(self, rows: Sequence[Any]) -> tuple[list[Any], float]:
+        """This process's rows of a batch and their share of it (all of it in one process)."""
+        if self.dist is None:
+            return list(rows), 1.0
+        return self.dist.share(rows)  # type: ignore[no-any-return]
+
+    def modules(self) -> list[Any]:
+        """Every module with weights (synchronised from the main process when launched)."""
+        raise NotImplementedError
 
     # -- helpers ---------------------------------------------------------------------------
     def targets(self, examples: Sequence[Example]) -> Any:
@@ -88,8 +101,12 @@ class Learner:
         )
 
     def step(self, opt: Any, loss: Any, params: list[Any]) -> None:
+        """One update; ``loss`` is None for a process whose share of the batch is empty."""
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        if loss is not None:
+            loss.backward()
+        if self.dist is not None:
+            self.dist.sum_grads(params)
         self.torch.nn.utils.clip_grad_norm_(params, self.cfg.train.grad_clip)
         opt.step()
 
@@ -161,10 +178,13 @@ class SingleModule(Learner):
         )
         every = params + list(self.head.parameters())
         self.model.train()
-        for batch in self.batches(t, rng):
-            h = self.bb.represent(self.model, self.bb.batch(batch))
-            logits = self.head(h)[:, :n_seen]
-            loss = torch.nn.functional.cross_entropy(logits, self.targets(batch))
+        for full in self.batches(t, rng):
+            batch, share = self.part(full)
+            loss = None
+            if batch:
+                h = self.bb.represent(self.model, self.bb.batch(batch))
+                logits = self.head(h)[:, :n_seen]
+                loss = torch.nn.functional.cross_entropy(logits, self.targets(batch)) * share
             self.step(opt, loss, every)
             cost.forwards += len(batch)
             cost.steps += 1
@@ -184,6 +204,9 @@ class SingleModule(Learner):
                 h = self.bb.represent(self.model, self.bb.batch(chunk))
                 preds += self.head(h)[:, :n_seen].argmax(-1).tolist()
         return preds, None
+
+    def modules(self) -> list[Any]:
+        return [self.model, self.head]
 
     def state(self) -> dict[str, Any]:
         params = {n: p.detach().cpu() for n, p in self.model.named_parameters() if p.requires_grad}
@@ -233,32 +256,59 @@ class DynamicConPET(Learner):
     def _params(self, adapter: str) -> list[Any]:
         return [p for n, p in self.model.named_parameters() if f".{adapter}." in n and "lora_" in n]
 
-    def _expert_logits(self, j: int, examples: Sequence[Example]) -> Any:
-        """Frozen module j's logits over its labels (from the cache when filled)."""
+    def _frozen_logits(self, pairs: Sequence[tuple[int, Example]]) -> list[Any]:
+        """Logits of frozen modules, one row per (module j, example) pair, over module j's labels:
+        from the cache when filled; the rest in one forward whose rows use different adapters
+        (PEFT's ``adapter_names=``, ``dynamic.mixed_batches``) or in one forward per module."""
         torch = self.torch
-        width = len(self.stream.tasks[j].labels)
-        out = torch.empty((len(examples), width), device=self.bb.device)
-        todo = list(range(len(examples)))
-        if self.cache is not None:
-            uids = [e.uid for e in examples]
+        out: list[Any] = [None] * len(pairs)
+        by_module: dict[int, list[int]] = {}
+        for i, (j, _) in enumerate(pairs):
+            by_module.setdefault(j, []).append(i)
+        todo: list[int] = []
+        for j, idx in sorted(by_module.items()):
+            width = len(self.stream.tasks[j].labels)
+            if self.cache is None:
+                todo += idx
+                continue
+            uids = [pairs[i][1].uid for i in idx]
             hit = self.cache.filled[j, uids].astype(bool)
             if hit.any():
-                rows = [i for i in todo if hit[i]]
-                vals = self.cache.values[j, [uids[i] for i in rows], :width]
-                out[rows] = torch.from_numpy(vals.copy()).to(out.device)
-                self.cost.avoided += len(rows)
-            todo = [i for i in todo if not hit[i]]
-        if todo:
-            self._use(self.experts[j], train=False)
-            with torch.no_grad():
-                h = self.bb.represent(self.model, self.bb.batch([examples[i] for i in todo]))
-                logits = self.heads[j](h)
-            out[todo] = logits
-            self.cost.forwards += len(todo)
-            if self.cache is not None:
-                uids_todo = [examples[i].uid for i in todo]
-                self.cache.values[j, uids_todo, :width] = logits.cpu().numpy()
-                self.cache.filled[j, uids_todo] = 1
+                vals = torch.from_numpy(self.cache.values[j, [u for u, h in zip(uids, hit) if h]])
+                for i, row in zip([i for i, h in zip(idx, hit) if h], vals):
+                    out[i] = row[:width].to(self.bb.device)
+                self.cost.avoided += int(hit.sum())
+            todo += [i for i, h in zip(idx, hit) if not h]
+        if not todo:
+            return out
+        if self.cfg.dynamic.mixed_batches:
+            groups = [todo]
+        else:
+            groups = [[i for i in todo if pairs[i][0] == j] for j in sorted(by_module)]
+        training = self.model.training
+        self.model.eval()  # frozen modules: no dropout; PEFT mixes adapters only in eval mode
+        with torch.no_grad():
+            for group in [g for g in groups if g]:
+                batch = self.bb.batch([pairs[i][1] for i in group])
+                names = [self.experts[pairs[i][0]] for i in group]
+                if self.cfg.dynamic.mixed_batches:
+                    h = self.bb.represent(self.model, batch, adapter_names=names)
+                else:
+                    self._use(names[0], train=False)
+                    h = self.bb.represent(self.model, batch)
+                self.cost.forwards += len(group)
+                self.cost.passes += 1
+                for j in sorted({pairs[i][0] for i in group}):
+                    rows = [r for r, i in enumerate(group) if pairs[i][0] == j]
+                    logits = self.heads[j](h[rows])
+                    for r, row in zip(rows, logits):
+                        out[group[r]] = row
+                    if self.cache is not None:
+                        uids = [pairs[group[r]][1].uid for r in rows]
+                        width = logits.shape[1]
+                        self.cache.values[j, uids, :width] = logits.cpu().numpy()
+                        self.cache.filled[j, uids] = 1
+        self.model.train(training)
         return out
 
     def _select(self, examples: Sequence[Example], t: int, k: int) -> Any:
@@ -267,9 +317,12 @@ class DynamicConPET(Learner):
         if t == 0:
             return torch.zeros((len(examples), 1), dtype=torch.long, device=self.bb.device)
         self._use("selector", train=False)
+        training = self.model.training
+        self.model.eval()  # routing is deterministic (launched processes must agree on it)
         with torch.no_grad():
             h = self.bb.represent(self.model, self.bb.batch(examples))
             logits = self.selector_head(h)[:, : t + 1]
+        self.model.train(training)
         self.cost.forwards += len(examples)
         return logits.topk(min(k, t + 1), dim=-1).indices
 
@@ -280,21 +333,21 @@ class DynamicConPET(Learner):
         logits = torch.full(
             (len(examples), n_seen), self.cfg.dynamic.null_logit, device=self.bb.device
         )
-        for j in sorted(set(sel.flatten().tolist())):
-            rows = (sel == j).any(-1).nonzero().flatten().tolist()
-            sub = [examples[i] for i in rows]
-            lo, hi = self.offsets[j], self.offsets[j + 1]
-            if train and j == t:
-                self._use(self.experts[t], train=True)
-                h = self.bb.represent(self.model, self.bb.batch(sub))
-                vals = self.heads[t](h)
-                self.cost.forwards += len(sub)
-            else:
-                vals = self._expert_logits(j, sub)
-            index = torch.tensor(rows, device=self.bb.device)
-            logits = logits.index_put(
-                (index[:, None], torch.arange(lo, hi, device=index.device)[None, :]), vals
-            )
+        picks = sorted({(i, j) for i, row in enumerate(sel.tolist()) for j in row})
+        frozen = [(i, j) for i, j in picks if not (train and j == t)]
+        values = self._frozen_logits([(j, examples[i]) for i, j in frozen])
+        for (i, j), vals in zip(frozen, values):
+            logits[i, self.offsets[j] : self.offsets[j + 1]] = vals
+        learn = [i for i, j in picks if train and j == t]
+        if learn:  # the new module, with gradients
+            self._use(self.experts[t], train=True)
+            self.model.train()
+            h = self.bb.represent(self.model, self.bb.batch([examples[i] for i in learn]))
+            self.cost.forwards += len(learn)
+            self.cost.passes += 1
+            index = torch.tensor(learn, device=self.bb.device)
+            cols = torch.arange(self.offsets[t], self.offsets[t + 1], device=index.device)
+            logits = logits.index_put((index[:, None], cols[None, :]), self.heads[t](h))
         return logits
 
     def train_task(self, t: int, rng: random.Random) -> Cost:
@@ -308,11 +361,16 @@ class DynamicConPET(Learner):
             dyn = self.cfg.dynamic
             opt = self.optimizer(params, dyn.selector_lr or self.cfg.train.lr)
             self.model.train()
-            for batch in self.sampler(t, rng, dyn.selector_batches):
-                h = self.bb.represent(self.model, self.bb.batch(batch))
-                logits = self.selector_head(h)[:, : t + 1]
-                y = torch.tensor([self.task_of[e.label] for e in batch], device=self.bb.device)
-                self.step(opt, F.cross_entropy(logits, y), params)
+            for full in self.sampler(t, rng, dyn.selector_batches):
+                batch, share = self.part(full)
+                loss = None
+                if batch:
+                    h = self.bb.represent(self.model, self.bb.batch(batch))
+                    logits = self.selector_head(h)[:, : t + 1]
+                    y = [self.task_of[e.label] for e in batch]
+                    target = torch.tensor(y, device=self.bb.device)
+                    loss = F.cross_entropy(logits, target) * share
+                self.step(opt, loss, params)
                 self.cost.forwards += len(batch)
                 self.cost.steps += 1
         # stage B: the new expert, routed as at inference (teacher forcing keeps the true task)
@@ -332,12 +390,16 @@ class DynamicConPET(Learner):
             # Rows not routed to the new module have a loss that no trainable weight changes
             # (their own columns are frozen logits, the new ones -100): leave them out.
             keep = (sel == t).any(-1).nonzero().flatten().tolist()
-            if not keep:
+            if not keep:  # every process sees the same batch, so all skip it alike
                 continue
-            rows = [batch[i] for i in keep]
-            self.model.train()
-            logits = self._route(rows, t, sel[keep], train=True)
-            self.step(opt, F.cross_entropy(logits, self.targets(rows)), params)
+            keep, share = self.part(keep)
+            loss = None
+            if keep:
+                rows = [batch[i] for i in keep]
+                self.model.train()
+                logits = self._route(rows, t, sel[keep], train=True)
+                loss = F.cross_entropy(logits, self.targets(rows)) * share
+            self.step(opt, loss, params)
             self.cost.steps += 1
         self.model.eval()
         self.cost.seconds = time.perf_counter() - start
@@ -355,6 +417,9 @@ class DynamicConPET(Learner):
                 preds += self._route(chunk, t, sel, train=False).argmax(-1).tolist()
                 chosen += sel[:, 0].tolist()
         return preds, chosen
+
+    def modules(self) -> list[Any]:
+        return [self.model, self.heads, self.selector_head]
 
     def state(self) -> dict[str, Any]:
         lora = {n: p.detach().cpu() for n, p in self.model.named_parameters() if "lora_" in n}
