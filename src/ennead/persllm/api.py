@@ -178,12 +178,13 @@ class PersLLM:
             rows += rng.sample(reading, min(self.config.mix.general, len(reading)))
         return rows[: max(len(rows), 0)]
 
-    def _gen(self, model: Any, tok: Any) -> Any:
-        from ennead.core.backends.hf import HFBackend
+    def _gen(self, model: Any, tok: Any, run: Path) -> Any:
+        from ennead.core.backends.sampling import sampling_backend
         from ennead.persllm.evaluate import backend_generate
 
-        lm = HFBackend.from_model(model, tok, batch_size=self.config.eval.batch_size)
-        return backend_generate(lm, self.config.eval.max_new_tokens, self.config.seed)
+        ev = self.config.eval
+        lm = sampling_backend(model, tok, ev.sampler, run / "sampler", batch_size=ev.batch_size)
+        return backend_generate(lm, ev.max_new_tokens, self.config.seed)
 
     def _models(self, run: Path, ps: list[Persona]) -> dict[str, tuple[Any, Any]]:
         from ennead.persllm.train import load_model
@@ -208,11 +209,11 @@ class PersLLM:
         ev, seed = self.config.eval, self.config.seed
         systems: dict[str, dict[str, float]] = {}
         m, rows = evaluate_model(
-            self._gen(base, tok), tok, ps, "b0", None, ev.bleu_prompts, ev.temperature, seed
+            self._gen(base, tok, run), tok, ps, "b0", None, ev.bleu_prompts, ev.temperature, seed
         )
         systems["B0"] = m
         write_jsonl(run / "answers-B0.jsonl", rows)
-        gens = {k: self._gen(mod, t) for k, (mod, t) in models.items()}
+        gens = {k: self._gen(mod, t, run) for k, (mod, t) in models.items()}
         ptok = next(iter(models.values()))[1]
         m, rows = evaluate_model(
             gens, ptok, ps, "persllm", None, ev.bleu_prompts, ev.temperature, seed
@@ -256,7 +257,7 @@ class PersLLM:
                 f"persona {persona!r} has no stage {stage!r}; it has {', '.join(p.stages)}"
             )
         model, tok = self._models(run, [p])[p.key]
-        gen = self._gen(model, tok)
+        gen = self._gen(model, tok, run)
         from ennead.persllm.train import chat_prompt, messages
 
         def reply(text: str) -> str:

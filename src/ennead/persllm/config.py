@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ennead.core.backends.sampling import SamplerConfig
 from ennead.core.config import BaseConfig
 from ennead.core.train.config import DPOConfig, LoraSettings, SFTConfig
 
@@ -96,6 +97,12 @@ class EvalSettings(BaseConfig):
     bleu_prompts: int = Field(20, ge=1, description="prompts per persona and stage for BLEU")
     temperature: float = Field(0.8, gt=0, description="sampling temperature for BLEU")
     questionnaire: bool = Field(True, description="IPIP Big Five interview (scored by stance)")
+    sampler: SamplerConfig = Field(
+        default_factory=SamplerConfig,
+        description="engine that samples answers from the trained models: hf (the model object) "
+        "or ct2 (CTranslate2 on a saved copy; options compute_type, exact, fallback); greedy "
+        "answers and questionnaire scores stay hf with exact: hf",
+    )
 
 
 class ClaimSettings(BaseConfig):

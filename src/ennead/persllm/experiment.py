@@ -68,7 +68,7 @@ def pretrain_base(cfg: PersLLMConfig, out: Path) -> tuple[Any, Any]:
 
 
 def _run_world(cfg: PersLLMConfig, seed: int, out: Path, done: Path) -> dict[str, Any]:
-    from ennead.core.backends.hf import HFBackend
+    from ennead.core.backends.sampling import sampling_backend
     from ennead.core.retrieval.embedders import get_embedder
     from ennead.persllm import build as B
     from ennead.persllm import train as T
@@ -104,7 +104,7 @@ def _run_world(cfg: PersLLMConfig, seed: int, out: Path, done: Path) -> dict[str
     ev = cfg.eval
 
     def gen_for(model: Any, tokenizer: Any) -> Any:
-        lm = HFBackend.from_model(model, tokenizer, batch_size=ev.batch_size)
+        lm = sampling_backend(model, tokenizer, ev.sampler, out / "sampler", ev.batch_size)
         return backend_generate(lm, ev.max_new_tokens, seed)
 
     def score(gen: Any, tokenizer: Any, mode: str, name: str) -> dict[str, float]:

@@ -204,6 +204,8 @@ class Tools:
             )
         if p.backend in ("tiny", "smollm2"):
             return load_backend(p.backend)
+        if p.backend == "ct2" and p.model == "smollm2":  # the embedded model, served by ct2
+            return load_backend("ct2")
         return load_backend(p.backend, model=p.model)
 
     def _lm_policy(self, lm: Any, cache_dir: Path | None) -> Any:
@@ -374,7 +376,18 @@ class Tools:
             held[name] = ts[: self.config.eval_limit] if self.config.eval_limit else ts
         a = self.config.agent
 
-        def score(lm: Any, tag: str) -> dict[str, float]:
+        def score(trained: Any, tag: str) -> dict[str, float]:
+            from ennead.core.backends.sampling import sampling_backend
+
+            lm = sampling_backend(
+                trained.model,
+                trained.tokenizer,
+                t.sampler,
+                run_path / "sampler",
+                batch_size=trained.batch_size,
+                max_input_tokens=trained.max_input_tokens,
+                hf_class=type(trained),
+            )
             out: dict[str, float] = {}
             for name, ts in held.items():
                 pol = self._lm_policy(lm, run_path / tag)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ennead.core.backends.sampling import SamplerConfig
 from ennead.core.config import BaseConfig
 
 
@@ -51,6 +52,12 @@ class TrainConfig(BaseConfig):
     student_model: str | None = Field(None, description="model folder for the hf student")
     max_input_tokens: int | None = Field(
         None, ge=1, description="prompts longer than this lose their beginning (None: model's)"
+    )
+    sampler: SamplerConfig = Field(
+        default_factory=SamplerConfig,
+        description="engine that samples from the student (untuned and tuned) in train and "
+        "study: hf (the model object) or ct2 (CTranslate2 on a saved, merged copy; options "
+        "compute_type, fallback)",
     )
 
 

@@ -191,6 +191,7 @@ def run_study(cfg: ToolsConfig, run_dir: str | Path, lm: Any = None) -> StudyRes
     """Untuned ReAct and DFSDT, then per seed: LoRA SFT on rule-policy DFSDT traces of the train
     tasks, tuned ReAct (and DFSDT if ``study.tuned_dfsdt``). Writes ``study.json``."""
     from ennead.core.backends import load_backend
+    from ennead.core.backends.sampling import sampling_backend
     from ennead.tools.cache import ResponseCache
     from ennead.tools.policies import LMPolicy, RulePolicy
     from ennead.tools.train import build_traces, sft_rows, train_lora
@@ -239,7 +240,16 @@ def run_study(cfg: ToolsConfig, run_dir: str | Path, lm: Any = None) -> StudyRes
             parts[name] = json.loads((run / tag / f"{agent}_part.json").read_text("utf-8"))
             return
         t1 = time.monotonic()
-        gate = BatchingLM(model, s.batch)
+        sampler = sampling_backend(
+            model.model,
+            model.tokenizer,
+            t.sampler,
+            run / "sampler",
+            batch_size=s.batch,
+            max_input_tokens=getattr(model, "max_input_tokens", None),
+            hf_class=type(model),
+        )
+        gate = BatchingLM(sampler, s.batch)
         cache = ResponseCache(run / tag / "responses.sqlite")
         pol = LMPolicy(gate, cache, new_tokens, 0.0, seed=cfg.seed)
         steps = s.react_steps if agent == "react" else s.dfsdt_steps

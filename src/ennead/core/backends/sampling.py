@@ -45,6 +45,7 @@ log = get_logger(__name__)
 __all__ = ["SamplerConfig", "TrainedCT2Backend", "sampling_backend", "weights_digest"]
 
 MARKER = "sampler.json"
+CONFIG_NOISE = {"architectures", "dtype", "torch_dtype", "transformers_version", "_name_or_path"}
 
 
 class SamplerConfig(BaseConfig):
@@ -110,9 +111,13 @@ def weights_digest(model: Any, tokenizer: Any) -> str:
     adapter settings and the tokenizer's vocabulary and chat template."""
     torch = require("torch", "lm")
     h = hashlib.sha256()
+    h.update(type(model).__name__.encode())
     cfg = getattr(model, "config", None)
-    if cfg is not None and hasattr(cfg, "to_json_string"):
-        h.update(cfg.to_json_string().encode())
+    if cfg is not None and hasattr(cfg, "to_dict"):
+        # save_pretrained fills in these keys (architectures, dtype): leave them out so a model
+        # hashes the same before and after its first save
+        keep = {k: v for k, v in cfg.to_dict().items() if k not in CONFIG_NOISE}
+        h.update(json.dumps(keep, sort_keys=True, default=str).encode())
     peft_cfg = getattr(model, "peft_config", None)
     if peft_cfg is not None:
         h.update(repr(sorted((k, repr(v)) for k, v in peft_cfg.items())).encode())
@@ -180,15 +185,18 @@ def sampling_backend(
     work: str | Path,
     batch_size: int = 16,
     max_input_tokens: int | None = None,
+    hf_class: type[HFBackend] = HFBackend,
 ) -> Any:
     """A core backend sampling from ``(model, tokenizer)`` on the engine ``sampler`` names
-    (see the module docstring); ``work`` holds the saved weights for ``ct2``."""
+    (see the module docstring); ``work`` holds the saved weights for ``ct2``. ``hf_class``
+    wraps the object on the hf side (a subclass such as the tiny or smollm2 backend keeps its
+    name, which response caches key on)."""
     spec = (
         sampler
         if isinstance(sampler, SamplerConfig)
         else SamplerConfig.model_validate(sampler or "hf")
     )
-    twin = HFBackend.from_model(
+    twin = hf_class.from_model(
         model, tokenizer, batch_size=batch_size, max_input_tokens=max_input_tokens
     )
     if spec.name == "hf":
