@@ -35,6 +35,11 @@ class TrainResult(RunResult):
     methods: dict[str, dict[str, Any]]
 
 
+class RealResult(RunResult):
+    rows: list[dict[str, Any]]
+    checks: list[dict[str, Any]]
+
+
 def _fmt(v: Any) -> Any:
     return round(v, 4) if isinstance(v, float) and math.isfinite(v) else v
 
@@ -130,6 +135,21 @@ class ConPET:
         rep = build_report(res.methods, f"ConPET run {run}")
         md, html = rep.write(run)
         return RunResult(run_dir=run, artifacts={"report_md": md, "report_html": html})
+
+    def real(self, out: str | Path | None = None) -> RealResult:
+        """Every configured method on a real stream (e.g. the ``clothing`` preset) for each of
+        ``claim.seeds``: per-seed macro accuracy, mean and 95% interval, the paper's +5 check."""
+        from ennead.conpet.real import run_real
+
+        folder = Path(out or default_run_path("conpet-real"))
+        summary = run_real(self.config, folder)
+        return RealResult(
+            run_dir=folder,
+            metrics={},
+            artifacts={"json": folder / "real.json", "table": folder / "real.md"},
+            rows=summary["rows"],
+            checks=summary["checks"],
+        )
 
     def check(self, paths: list[Path] | list[str]) -> CheckResult:
         return check_inputs(paths, load_stream, "saved stream (JSON)")

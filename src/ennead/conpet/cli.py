@@ -1,4 +1,4 @@
-"""``ennead conpet demo | stream | train | evaluate | report | check | config``."""
+"""``ennead conpet demo | stream | train | real | evaluate | report | check | config``."""
 
 from __future__ import annotations
 
@@ -78,6 +78,25 @@ def train(
 ) -> None:
     """Train every configured method task by task (resumable: rerun with the same folder)."""
     emit(_facade(config, overrides).train(out, stream_file), as_json, _show_methods)
+
+
+@app.command()
+def real(
+    config: ConfigArg = None,
+    overrides: SetOpt = None,
+    out: RunDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Real text over the preset's seeds (default preset: clothing): every method, mean and 95%
+    interval per method, and the paper's '+5 over sequential LoRA' verdict. Resumable."""
+
+    def show(result: Any) -> None:
+        from ennead.conpet.real import real_markdown
+
+        print(real_markdown({"rows": result.rows, "checks": result.checks}), end="")
+        print(f"run: {result.run_dir}")
+
+    emit(_facade(config or "clothing", overrides).real(out), as_json, show)
 
 
 @app.command()

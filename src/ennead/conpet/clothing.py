@@ -37,7 +37,9 @@ def clothing_stream(n_tasks: int = 5, seed: int = 100, max_per_label: int | None
     df = df[df["Class Name"].isin(counts[counts >= MIN_PER_LABEL].index)]
     rows = []
     for title, text, label in df.itertuples(index=False):
-        body = f"{title}. {text}" if isinstance(title, str) and title else str(text)
-        rows.append((f"{body} This review is about a [MASK].", str(label)))
+        # the title goes last: a long review is cut from the front (the window keeps the
+        # [MASK]), and the title often names the garment
+        named = f" Title: {title}." if isinstance(title, str) and title else ""
+        rows.append((f"{text}{named} This review is about a [MASK].", str(label)))
     stream = split_into_tasks(rows, n_tasks, seed, name="clothing", max_per_label=max_per_label)
     return validate(stream, path)
