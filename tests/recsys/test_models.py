@@ -30,11 +30,32 @@ def model(name, meta=True, **kw):
 def test_each_model_trains_and_scores(name, meta):
     m, cfg = model(name, meta)
     items = np.arange(1, N_ITEMS + 1)
-    info = fit(m, seqs(), items, cfg, TrainSettings(batch_size=8, lr=0.01), 8, 0, L)
+    info = fit(m, seqs(), items, cfg, TrainSettings(batch_size=8, lr=0.01, by_model={}), 8, 0, L)
     losses = [h["loss"] for h in info["history"]]
     assert losses[-1] < losses[0]  # it learns
     s = m.score(torch.tensor([1, 2]), torch.tensor([[0] * 5 + [1, 2, 3]] * 2))
     assert s.shape == (2, N_ITEMS + 1) and torch.isfinite(s).all()
+
+
+def test_caser_matrix_products_equal_its_convolutions():
+    m, _ = model("caser", meta=True)
+    hist = torch.tensor([[0, 0, 4, 9, 2, 7, 1, 3], [5, 6, 8, 1, 2, 3, 4, 0]])
+    x = m.item_features(hist[:, -m.L :])[:, None]  # the textbook Conv2d path, [B, 1, L, d]
+    v = m.vert(x).flatten(1)
+    hs = [torch.relu(c(x).squeeze(3)).amax(2) for c in m.horiz]
+    m.eval()
+    z = torch.relu(m.fc(torch.cat([v, *hs], 1)))
+    ref = m.out(torch.cat([z, m.user_emb(torch.tensor([1, 2]))], 1))
+    assert torch.allclose(m.score(torch.tensor([1, 2]), hist), ref, atol=1e-5)
+
+
+def test_per_model_batch_size_and_lr():
+    t = TrainSettings(batch_size=64, lr=0.002)
+    assert (t.for_model("caser").batch_size, t.for_model("caser").lr) == (256, 0.002)
+    assert (t.for_model("mf").batch_size, t.for_model("mf").lr) == (1024, 0.01)
+    assert t.for_model("bert4rec") is t  # the gate's model trains as configured
+    own = TrainSettings(batch_size=32, by_model={"sasrec": {"lr": 0.5}})  # replaces the table
+    assert own.for_model("sasrec").lr == 0.5 and own.for_model("caser").batch_size == 32
 
 
 def test_mlm_objective_masks_and_labels():

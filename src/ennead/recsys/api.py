@@ -185,7 +185,9 @@ class Recsys:
 
     # -- the paper's table -------------------------------------------------------------------
     def grid(self, run_dir: str | Path | None = None) -> GridResult:
-        from ennead.recsys.grid import grid_units, run_units, write_report
+        import shutil
+
+        from ennead.recsys.grid import grid_units, run_units, unit_dir, write_report
 
         cfg = self.config
         run = RunDir.create(run_dir or default_run_path("recsys-grid"), cfg, system="recsys")
@@ -196,6 +198,11 @@ class Recsys:
             if k not in by_k:  # the same units on another split: cold users keep K items
                 cfg_k = cfg.model_copy(deep=True)
                 cfg_k.data.k = k
+                for u in grid_units(cfg):  # the source domain does not depend on K: reuse
+                    src, dst = unit_dir(run.path, u), unit_dir(run.path / f"k{k}", u)
+                    if (src / "pretrain.pt").is_file() and not (dst / "pretrain.pt").exists():
+                        dst.mkdir(parents=True, exist_ok=True)
+                        shutil.copy(src / "pretrain.pt", dst / "pretrain.pt")
                 by_k[k], secs = run_units(cfg_k, grid_units(cfg), modes, run.path / f"k{k}")
                 wall += secs
         md, html, summary = write_report(results, run.path, "Recsys: the paper's table", wall, by_k)

@@ -56,6 +56,17 @@ class ModelSettings(BaseConfig):
     mf_negatives: int = Field(3, ge=1, description="BPR-MF: negatives per positive")
 
 
+class ModelTrain(BaseConfig):
+    batch_size: int | None = Field(None, ge=1, description="batch size (None: train.batch_size)")
+    lr: float | None = Field(None, gt=0, description="learning rate (None: train.lr)")
+
+
+def _by_model() -> dict[ModelName, ModelTrain]:
+    # Caser and BPR-MF train on every source interaction (about 53k rows per epoch on ML-100K):
+    # Caser's own batch of 256 (the paper's), and large BPR batches with a larger step.
+    return {"caser": ModelTrain(batch_size=256), "mf": ModelTrain(batch_size=1024, lr=0.01)}
+
+
 class TrainSettings(BaseConfig):
     pretrain_epochs: int = Field(20, ge=0, description="epochs on the source domain")
     finetune_epochs: int = Field(10, ge=1, description="epochs on the target domain")
@@ -63,6 +74,20 @@ class TrainSettings(BaseConfig):
     weight_decay: float = Field(0.0, ge=0)
     batch_size: int = Field(256, ge=1)
     threads: int | None = Field(None, ge=1, description="torch threads (None: torch's default)")
+    by_model: dict[ModelName, ModelTrain] = Field(
+        default_factory=_by_model,
+        description="per-model batch_size / lr overriding the two above (BERT4Rec and SASRec "
+        "train on a few rows per user and use them as they are)",
+    )
+
+    def for_model(self, name: str) -> TrainSettings:
+        """These settings with ``by_model[name]`` applied."""
+        o = self.by_model.get(name)  # type: ignore[call-overload]
+        if o is None:
+            return self
+        return self.model_copy(
+            update={k: v for k, v in (("batch_size", o.batch_size), ("lr", o.lr)) if v is not None}
+        )
 
 
 class TransESettings(BaseConfig):

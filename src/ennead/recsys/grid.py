@@ -20,15 +20,18 @@ from ennead.recsys.experiment import GROUPS, UnitResult, run_unit
 
 Unit = tuple[str, bool, int]
 
+#: relative wall time of a unit at the default preset (measured on ML-100K), for scheduling
+COST = {"caser": 4.0, "bert4rec": 2.0, "sasrec": 1.0, "mf": 0.5}
 
-def _unit_dir(out: Path, unit: Unit) -> Path:
+
+def unit_dir(out: Path, unit: Unit) -> Path:
     model, meta, seed = unit
     return out / "units" / f"{model}-{'meta' if meta else 'plain'}-seed{seed}"
 
 
 def _run_one(cfg_json: str, unit: Unit, modes: Sequence[str], out: str) -> dict[str, Any]:
     cfg = RecsysConfig.model_validate_json(cfg_json)
-    res = run_unit(cfg, *unit, list(modes), _unit_dir(Path(out), unit))
+    res = run_unit(cfg, *unit, list(modes), unit_dir(Path(out), unit))
     return res.__dict__
 
 
@@ -60,16 +63,18 @@ def run_units(
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
+        # the longest units first, so two processes finish close together
+        order = sorted(range(len(units)), key=lambda i: -COST.get(units[i][0], 1.0))
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
-            dicts = list(
-                ex.map(
-                    _run_one,
-                    [text] * len(units),
-                    units,
-                    [modes] * len(units),
-                    [str(out)] * len(units),
-                )
+            done = ex.map(
+                _run_one,
+                [text] * len(units),
+                [units[i] for i in order],
+                [modes] * len(units),
+                [str(out)] * len(units),
             )
+            by_index = dict(zip(order, done))
+        dicts = [by_index[i] for i in range(len(units))]
     else:
         dicts = [_run_one(text, u, modes, str(out)) for u in units]
     return [UnitResult(**d) for d in dicts], time.perf_counter() - t0

@@ -148,13 +148,22 @@ class Caser(Recommender):
         self.out = nn.Linear(cfg.hidden + cfg.user_dim, n_items + 1)
 
     def _z(self, users: torch.Tensor, hist: torch.Tensor) -> torch.Tensor:
-        x = self.item_features(hist[:, -self.L :])[:, None]  # [B, 1, L, d]
-        v = self.vert(x).flatten(1)
+        # The convolutions as matrix products over the same Conv2d weights: the same function,
+        # about twice as fast forward + backward on a CPU as conv2d with a (h, d) kernel.
+        x = self.item_features(hist[:, -self.L :])  # [B, L, d]
+        L, d = x.shape[1:]
+        wv = self.vert.weight[:, 0, :, 0]  # [nv, L]
+        bv: torch.Tensor = self.vert.bias  # type: ignore[assignment]
+        v = (x.transpose(1, 2) @ wv.T).transpose(1, 2) + bv[None, :, None]
         hs = []
-        for conv in self.horiz:
-            c = F.relu(conv(x).squeeze(3))  # [B, nh, L-h+1]
-            hs.append(F.max_pool1d(c, c.size(2)).squeeze(2))
-        z = F.relu(self.fc(self.drop(torch.cat([v, *hs], dim=1))))
+        for h, conv in enumerate(self.horiz, 1):
+            n = L - h + 1  # windows of h items, flattened item-major like the kernel (h, d)
+            win = torch.cat([x[:, j : j + n] for j in range(h)], dim=-1)
+            assert isinstance(conv, nn.Conv2d)
+            w = conv.weight.reshape(conv.out_channels, h * d)
+            c = F.relu(F.linear(win, w, conv.bias))
+            hs.append(c.amax(1))  # max over positions: [B, nh]
+        z = F.relu(self.fc(self.drop(torch.cat([v.flatten(1), *hs], dim=1))))
         return torch.cat([z, self.user_emb(users)], dim=1)
 
     def score(self, users: torch.Tensor, hist: torch.Tensor) -> torch.Tensor:

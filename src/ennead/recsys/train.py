@@ -134,6 +134,7 @@ def fit(
     checkpoint: Path | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` on ``seqs``; with ``checkpoint`` saved each epoch and resumed from."""
+    tcfg = tcfg.for_model(mcfg.name)
     opt = torch.optim.Adam(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     history: list[dict[str, float]] = []
     start = 0
