@@ -136,13 +136,13 @@ class ConPET:
         md, html = rep.write(run)
         return RunResult(run_dir=run, artifacts={"report_md": md, "report_html": html})
 
-    def real(self, out: str | Path | None = None) -> RealResult:
+    def real(self, out: str | Path | None = None, seeds: list[int] | None = None) -> RealResult:
         """Every configured method on a real stream (e.g. the ``clothing`` preset) for each of
         ``claim.seeds``: per-seed macro accuracy, mean and 95% interval, the paper's +5 check."""
         from ennead.conpet.real import run_real
 
         folder = Path(out or default_run_path("conpet-real"))
-        summary = run_real(self.config, folder)
+        summary = run_real(self.config, folder, seeds)
         return RealResult(
             run_dir=folder,
             metrics={},

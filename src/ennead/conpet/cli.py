@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
+import typer
+
 from ennead.core.cli.common import (
     ConfigArg,
     JsonOpt,
@@ -85,6 +87,9 @@ def real(
     config: ConfigArg = None,
     overrides: SetOpt = None,
     out: RunDirOpt = None,
+    seed: Annotated[
+        list[int] | None, typer.Option("--seed", help="only these seeds (default: claim.seeds)")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Real text over the preset's seeds (default preset: clothing): every method, mean and 95%
@@ -96,7 +101,7 @@ def real(
         print(real_markdown({"rows": result.rows, "checks": result.checks}), end="")
         print(f"run: {result.run_dir}")
 
-    emit(_facade(config or "clothing", overrides).real(out), as_json, show)
+    emit(_facade(config or "clothing", overrides).real(out, seed), as_json, show)
 
 
 @app.command()
