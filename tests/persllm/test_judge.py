@@ -73,14 +73,17 @@ def test_judge_needs_two_systems_and_shared_questions(tmp_path):
         judge_run(tmp_path, GoldJudge())
 
 
-def test_judge_verb_on_the_tiny_backend(tmp_path):
+def test_judge_verb_loads_the_named_backend(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
+    import ennead.core.backends as backends
     from ennead.core.cli.app import app
 
-    _write(tmp_path, "B0", ["against", "pro"])
+    _write(tmp_path, "B0", ["against", "against"])
     _write(tmp_path, "PersLLM", ["pro", "pro"])
-    args = ["persllm", "judge", str(tmp_path), "--backend", "tiny", "--method", "loglikelihood"]
-    out = CliRunner().invoke(app, args)
+    loaded = []
+    monkeypatch.setattr(backends, "load_backend", lambda name: loaded.append(name) or GoldJudge())
+    out = CliRunner().invoke(app, ["persllm", "judge", str(tmp_path), "--backend", "judge-llm"])
     assert out.exit_code == 0, out.output
-    assert "mean rank" in out.output and (tmp_path / "judge.json").is_file()
+    assert loaded == ["judge-llm"] and "mean rank" in out.output
+    assert json.loads((tmp_path / "judge.json").read_text())["mean_rank"]["PersLLM"] == 1.0

@@ -124,6 +124,41 @@ def evaluate(
 
 
 @app.command()
+def judge(
+    candidate: Annotated[Path, typer.Argument(help="An evaluated run folder (records.jsonl).")],
+    reference: Annotated[Path, typer.Argument(help="The run it is compared with.")],
+    backend: Annotated[
+        str, typer.Option("--backend", "-b", help="Judge model: a core backend (smollm2, ...).")
+    ] = "smollm2",
+    method: Annotated[
+        str, typer.Option(help="generate (read A/B/tie) or loglikelihood (local backends).")
+    ] = "generate",
+    data: Annotated[
+        Path | None, file_opt("--data", "-d", help="The tasks file both ran (default: the suite).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """ToolEval's win rate: pass labels first, an LLM judge where they agree (both orders)."""
+    from ennead.core.backends import load_backend
+    from ennead.tools.api import load_tasks
+    from ennead.tools.judge import instructions_of, judged_win_rate
+    from ennead.tools.tasks import build_suite
+
+    tasks = load_tasks(data) if data is not None else list(build_suite())
+    res = judged_win_rate(
+        candidate, reference, load_backend(backend), instructions_of(tasks), method=method
+    )
+    emit(
+        res,
+        as_json,
+        lambda r: print(
+            f"win {r.win:.3f}  tie {r.tie:.3f}  loss {r.loss:.3f} over {r.tasks} tasks "
+            f"({r.judged} judged; {r.unreadable} unreadable votes)"
+        ),
+    )
+
+
+@app.command()
 def traces(
     config: ConfigArg = None,
     overrides: SetOpt = None,
