@@ -246,6 +246,17 @@ def test_checker_truth():
     assert check(task, "I cannot find data for that city", False)
 
 
+@pytest.mark.parametrize("agent", ["react", "dfsdt"])
+def test_running_out_of_steps_is_no_refusal(agent):
+    # an unsolvable task passes only by refusing: looping until the step or call limit is a fail
+    task = next(t for t in build_suite() if t.template == "weather_unknown")
+    tr, passed = run_task(LoopPolicy(), task, agent, max_steps=3, budget=4)
+    assert tr.status in ("max_steps", "budget") and not passed
+    script = [Action("give_up", {"reason": "no data for that city"})]
+    tr, passed = run_task(ScriptedPolicy(script), task, agent, max_steps=3, budget=4)
+    assert tr.status == "give_up" and passed
+
+
 def test_paper_preset_runs_against_a_loopback_server(tmp_path):
     """The paper preset's path (native tool calls, DFSDT, response cache) on the CPU."""
     from ennead.core.config import load_config
