@@ -120,3 +120,14 @@ def test_kg_init_sets_linked_items_only():
     assert kg_init(m, ent, link, 0) == 3
     w = m.item_emb.weight.detach()
     assert not torch.equal(w[1:4], before[1:4]) and torch.equal(w[4:], before[4:])
+
+
+@pytest.mark.parametrize("name", ["sasrec", "bert4rec"])
+def test_short_histories_score_finitely_with_two_blocks_in_eval(name):
+    """Left padding under a causal mask once left padded queries without any key: NaN in eval
+    (PyTorch's fast path), spread by the second block to every position."""
+    m, _ = model(name, blocks=2)
+    m.eval()
+    with torch.no_grad():
+        s = m.score(torch.tensor([1, 2]), torch.tensor([[0] * 6 + [1, 2], [0] * 7 + [5]]))
+    assert torch.isfinite(s).all()

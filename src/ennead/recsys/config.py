@@ -74,6 +74,14 @@ class TrainSettings(BaseConfig):
     weight_decay: float = Field(0.0, ge=0)
     batch_size: int = Field(256, ge=1)
     threads: int | None = Field(None, ge=1, description="torch threads (None: torch's default)")
+    processes: int = Field(
+        1, ge=1, description="training processes under `accelerate launch` (1: this process)"
+    )
+    launch_config: str = Field(
+        "cpu_multi",
+        description="accelerate config for processes > 1: a shipped name (cpu_multi: CPU "
+        "processes with gloo; single_gpu, multi_gpu_zero2) or a YAML path",
+    )
     by_model: dict[ModelName, ModelTrain] = Field(
         default_factory=_by_model,
         description="per-model batch_size / lr overriding the two above (BERT4Rec and SASRec "

@@ -60,28 +60,47 @@ def _threads(cfg: RecsysConfig) -> None:
         torch.set_num_threads(cfg.train.threads)
 
 
+def _fit(
+    model: Any,
+    seqs: dict[int, list[int]],
+    items: np.ndarray,
+    cfg: RecsysConfig,
+    epochs: int,
+    seed: int,
+    checkpoint: Path | None,
+) -> dict[str, Any]:
+    """:func:`ennead.recsys.train.fit`, or its DDP form inside an accelerate-launched process."""
+    from ennead.recsys.distributed import fit_ddp, in_worker
+    from ennead.recsys.train import fit
+
+    args = (model, seqs, items, cfg.model, cfg.train, epochs, seed, cfg.data.max_len)
+    if in_worker():
+        return fit_ddp(*args)
+    return fit(*args, checkpoint)
+
+
 def pretrain(
     cfg: RecsysConfig, meta: bool, seed: int, checkpoint: Path | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train the model on every user's source-domain sequence; returns (state, info)."""
     import torch
 
-    from ennead.recsys.train import fit
+    if cfg.train.processes > 1:
+        from ennead.recsys.distributed import run_launched
 
+        return run_launched(cfg, "pretrain", meta, seed)
     _threads(cfg)
     ds, sp = context(cfg)
     torch.manual_seed(seed)
     model = _model(cfg, ds, meta)
     source_items = np.setdiff1d(np.arange(1, ds.n_items + 1), sp.target_items)
-    info = fit(
+    info = _fit(
         model,
         sp.source,
         source_items,
-        cfg.model,
-        cfg.train,
+        cfg,
         cfg.train.pretrain_epochs,
         seed,
-        cfg.data.max_len,
         checkpoint,
     )
     return model.state_dict(), info
@@ -108,12 +127,21 @@ def finetune(
     """Fine-tune on the target domain's training items with transfer ``mode``."""
     import torch
 
-    from ennead.recsys.train import fit, kg_init, transfer_weights
+    from ennead.recsys.train import kg_init, transfer_weights
 
     _threads(cfg)
     ds, sp = context(cfg)
     torch.manual_seed(seed)
     model = _model(cfg, ds, meta)
+    if cfg.train.processes > 1:
+        from ennead.recsys.distributed import run_launched
+
+        if mode in ("shallow", "deep") and source_state is None:
+            raise ConfigError(f"mode {mode} needs a pre-trained model (`recsys pretrain`)")
+        state, info = run_launched(cfg, "finetune", meta, seed, mode, source_state)
+        model.load_state_dict(state)
+        model.eval()
+        return model, info
     copied: list[str] = []
     if mode in ("shallow", "deep"):
         if source_state is None:
@@ -122,15 +150,13 @@ def finetune(
     elif mode == "kg_init":
         ent = _transe(cfg.data.model_dump_json(), cfg.transe.model_dump_json(), seed)
         kg_init(model, ent, ds.item_entity, seed)
-    info = fit(
+    info = _fit(
         model,
         sp.target_train,
         sp.target_items,
-        cfg.model,
-        cfg.train,
+        cfg,
         cfg.train.finetune_epochs,
         seed,
-        cfg.data.max_len,
         checkpoint,
     )
     info["copied"] = copied

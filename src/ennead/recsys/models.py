@@ -68,6 +68,10 @@ class Recommender(nn.Module):
     def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError
 
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The training loss: DDP synchronises gradients only through ``forward``."""
+        return self.loss(batch)
+
 
 class _Transformer(Recommender):
     causal = False
@@ -96,13 +100,18 @@ class _Transformer(Recommender):
         x = torch.cat([self.item_features(seq), u], dim=-1)
         x = self.drop(self.norm(x + self.pos_emb.weight[None, -n:]))
         pad = seq == 0
-        mask = None
         if self.causal:
-            mask = torch.triu(torch.ones(n, n, dtype=torch.bool, device=seq.device), 1)
+            # Left padding: a padded query would see no key at all (NaN in eval's fast path,
+            # which spreads through the values of the next block); it sees itself instead.
+            eye = torch.eye(n, dtype=torch.bool, device=seq.device)
+            later = torch.triu(torch.ones(n, n, dtype=torch.bool, device=seq.device), 1)
+            hidden = later[None] | (pad[:, None, :] & ~eye[None])  # [B, query, key]
+            mask = hidden.repeat_interleave(self.cfg.heads, dim=0)
+            return self.encoder(x, mask=mask)
         # a row of only padding would give NaN; keep its last position visible
         pad = pad.clone()
         pad[:, -1] = False
-        return self.encoder(x, mask=mask, src_key_padding_mask=pad)
+        return self.encoder(x, src_key_padding_mask=pad)
 
 
 class BERT4Rec(_Transformer):
