@@ -48,17 +48,20 @@ def _headline(per_user: dict[str, Any]) -> dict[str, float]:
 
 def load_file(path: Path, cfg: RecsysConfig) -> Any:
     """The loader `check` uses: a data file's folder read as the verbs read it, then split."""
-    from ennead.recsys.data import load_atomic, load_ml1m, split_domains
+    from ennead.recsys.data import load_atomic, load_ml1m, load_ml20m, split_domains
 
     path = Path(path)
     if path.name in ("ratings.dat", "movies.dat"):
         ds = load_ml1m(path.parent)
+    elif path.name in ("ratings.csv", "movies.csv", "links.csv"):
+        ds = load_ml20m(path.parent)
     elif path.suffix in (".inter", ".item", ".kg", ".link"):
         ds = load_atomic(path.parent, path.stem, cfg.data.actors)
     else:
         raise DataError(
-            "not a data file: expected <name>.inter/.item/.kg/.link (RecBole atomic) or "
-            "ratings.dat/movies.dat (MovieLens-1M layout)",
+            "not a data file: expected <name>.inter/.item/.kg/.link (RecBole atomic), "
+            "ratings.dat/movies.dat (MovieLens-1M layout) or ratings.csv/movies.csv/links.csv "
+            "(MovieLens-20M layout)",
             path,
         )
     return split_domains(ds, cfg.data)

