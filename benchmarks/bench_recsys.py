@@ -1,18 +1,22 @@
 """Recsys speed: epochs/s of each model (source pre-training, default preset, 1 thread), as ratios
 to BERT4Rec measured in the same run; the tiny grid's wall time serial vs a 2-CPU local Ray
-cluster (ratio); with --recbole, RecBole's BERT4Rec seconds per epoch on the same target split
-against ours (ratio).
+cluster (ratio); with --recbole, RecBole's BERT4Rec and SASRec against ours without transfer on
+the same target split, candidates and metrics (seed 0, default preset): NDCG@10 and target
+epochs/s side by side. ``--only-recbole`` runs that part alone and keeps the other numbers of
+``benchmarks/results/recsys.json``.
 
-    python benchmarks/bench_recsys.py [--epochs 2] [--recbole]
+    python benchmarks/bench_recsys.py [--epochs 2] [--recbole | --only-recbole]
+        [--recbole-models bert4rec,sasrec]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 
-from common import write_result
+from common import RESULTS, write_result
 
 from ennead.core.config import load_config
 from ennead.recsys.config import RecsysConfig
@@ -26,11 +30,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--recbole", action="store_true")
+    ap.add_argument("--only-recbole", action="store_true")
+    ap.add_argument("--recbole-models", default="bert4rec,sasrec")
     args = ap.parse_args()
     cfg = load_config(RecsysConfig, "default", (), package="ennead.recsys")
-    cfg.train.pretrain_epochs = args.epochs
     cfg.train.threads = 1
     context(cfg)
+    if args.only_recbole:
+        old = json.loads((RESULTS / "recsys.json").read_text(encoding="utf-8"))["results"]
+        write_result("recsys", old | reference(cfg, args.recbole_models.split(",")))
+        return
+    cfg.train.pretrain_epochs = args.epochs
     eps: dict[str, float] = {}
     for name in MODELS:
         c = cfg.model_copy(deep=True)
@@ -54,16 +64,41 @@ def main() -> None:
     }
     numbers["ray speed-up (serial / ray)"] = round(serial / ray, 2)
     if args.recbole:
-        from ennead.recsys.recbole_ref import run_recbole
-
-        c = cfg.model_copy(deep=True)
-        c.train.finetune_epochs = args.epochs
-        _, info = finetune(c, "none", False, 0, None)
-        ours = info["epochs_per_s"]
-        rb = run_recbole(c, "bert4rec", 0)["epochs_per_s"]
-        numbers["target epochs/s, bert4rec"] = {"ours": round(ours, 3), "recbole": round(rb, 3)}
-        numbers["ours / recbole epochs/s"] = round(ours / rb, 2)
+        numbers |= reference(cfg, args.recbole_models.split(","))
     write_result("recsys", numbers)
+
+
+def reference(cfg: RecsysConfig, models: list[str]) -> dict[str, object]:
+    """Ours (no transfer) and RecBole's model, same split and protocol, seed 0, 1 thread."""
+    import numpy as np
+
+    from ennead.recsys.experiment import evaluate
+    from ennead.recsys.recbole_ref import run_recbole
+
+    out: dict[str, object] = {}
+    for model in models:
+        c = cfg.model_copy(deep=True)
+        c.model.name = model  # type: ignore[assignment]
+        net, info = finetune(c, "none", False, 0, None)
+        ours = evaluate(net, c)
+        rb = run_recbole(c, model, 0)
+        row: dict[str, object] = {}
+        for name, per_user, eps in (
+            ("ours", ours, info["epochs_per_s"]),
+            ("recbole", rb["per_user"], rb["epochs_per_s"]),
+        ):
+            for group in ("cold", "warm"):
+                for protocol in ("sampled", "full"):
+                    key = f"{name} {group} {protocol} ndcg@10"
+                    row[key] = round(float(np.mean(per_user[group][protocol]["ndcg@10"])), 4)
+            row[f"{name} target epochs/s"] = round(eps, 3)
+        row["ours / recbole epochs/s"] = round(info["epochs_per_s"] / rb["epochs_per_s"], 2)
+        row["ours / recbole cold sampled ndcg@10"] = round(
+            float(row["ours cold sampled ndcg@10"]) / float(row["recbole cold sampled ndcg@10"]),  # type: ignore[arg-type]
+            3,
+        )
+        out[f"reference check {model} (seed 0, {c.train.finetune_epochs} epochs)"] = row
+    return out
 
 
 if __name__ == "__main__":

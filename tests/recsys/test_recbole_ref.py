@@ -1,4 +1,4 @@
-"""RecBole's BERT4Rec on our split, scored by our metrics (extra recbole-ref; slow)."""
+"""RecBole's BERT4Rec and SASRec on our split, scored by our metrics (extra recbole-ref; slow)."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,8 @@ from ennead.recsys.config import RecsysConfig
 
 
 @pytest.mark.slow
-def test_recbole_bert4rec_scores_our_candidates(toy):
+@pytest.mark.parametrize("model", ["bert4rec", "sasrec"])
+def test_recbole_model_scores_our_candidates(toy, model):
     pytest.importorskip("tensorboard")  # recbole's import chain needs the recbole-ref extra
     pytest.importorskip("recbole.config")
     from ennead.recsys.recbole_ref import run_recbole
@@ -19,7 +20,7 @@ def test_recbole_bert4rec_scores_our_candidates(toy):
             "train": {"finetune_epochs": 1, "batch_size": 32, "threads": 1},
         }
     )
-    res = run_recbole(cfg, "bert4rec", 0)
+    res = run_recbole(cfg, model, 0)
     for group in ("cold", "warm"):
         nd = np.asarray(res["per_user"][group]["sampled"]["ndcg@10"])
         assert len(nd) == 15 and ((nd >= 0) & (nd <= 1)).all()

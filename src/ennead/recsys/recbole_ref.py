@@ -108,7 +108,9 @@ def run_recbole(cfg: RecsysConfig, model: str = "bert4rec", seed: int = 0) -> di
         ours_to_rb = np.array([tok.get(str(i), 0) for i in range(int(sp.target_items.max()) + 2)])
         out: dict[str, Any] = {}
         for group, users in (("cold", sp.cold), ("warm", sp.warm)):
-            hist = [sp.target_train[u][-cfg.data.max_len + 1 :] for u in users]
+            # BERT4Rec appends its [MASK] after the history, so it reads one item less
+            keep = cfg.data.max_len - (1 if model == "bert4rec" else 0)
+            hist = [sp.target_train[u][-keep:] for u in users]
             seq = np.zeros((len(users), cfg.data.max_len), dtype=np.int64)
             for r, h in enumerate(hist):
                 seq[r, : len(h)] = ours_to_rb[h]
