@@ -115,3 +115,8 @@ def test_grid_plots_the_gain_against_k(toy, tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["gain_by_k"]["mf shallow meta off"]) == {"3", "5"}
     assert (out / "figures" / "gain-vs-k.png").is_file() and (out / "k3" / "units").is_dir()
+    # the source domain does not depend on K: the K=3 units reuse the K=5 pre-training
+    base = (out / "units" / "mf-plain-seed0" / "pretrain.pt").read_bytes()
+    assert (out / "k3" / "units" / "mf-plain-seed0" / "pretrain.pt").read_bytes() == base
+    unit = json.loads((out / "k3" / "units" / "mf-plain-seed0" / "unit.json").read_text())
+    assert unit["epochs_per_s"]["pretrain"] is None  # resumed complete: no epoch trained
