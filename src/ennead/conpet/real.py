@@ -45,13 +45,13 @@ def summarize(per_seed: dict[int, dict[str, Any]], margin: float) -> dict[str, A
         iv = t_interval(vals)
         row = {
             "method": NAMES.get(m, m),
-            **{f"seed {s}": round(v, 1) for s, v in zip(seeds, vals)},
+            **{f"seed {s}": f"{v:.1f}" for s, v in zip(seeds, vals)},
             "mean [95% CI]": iv.format(digits=1, sign=False),
             "tunable / total": f"{per_seed[seeds[0]][m]['tunable_ratio']:.2%}",
         }
         if "selector" in per_seed[seeds[0]][m]:
             sel = [100 * per_seed[s][m]["selector"] for s in seeds]
-            row["selector %"] = round(sum(sel) / len(sel), 1)
+            row["selector %"] = f"{sum(sel) / len(sel):.1f}"
         rows.append(row)
     checks = []
     if "sequential" in methods:
@@ -63,7 +63,7 @@ def summarize(per_seed: dict[int, dict[str, Any]], margin: float) -> dict[str, A
             iv = paired_t_interval(vals, seq)
             checks.append(
                 {
-                    "claim": f"{NAMES[m]} >= sequential LoRA + {margin:g} macro points",
+                    "claim": f"{NAMES[m]} - sequential LoRA at least {margin:g} macro points",
                     "per seed": ", ".join(f"{a - b:+.1f}" for a, b in zip(vals, seq)),
                     "mean [95% CI]": iv.format(digits=1),
                     "verdict": verdict(iv.low, iv.estimate, margin),
