@@ -70,7 +70,7 @@ def judge_run(
 ) -> JudgeResult:
     """Rank every system's answers to the questions all of them answered; writes ``judge.json``
     and ``judge.md`` into the run folder."""
-    from ennead.core.eval.judge import PairwiseJudge
+    from ennead.core.eval.judge import PairwiseJudge, shares
     from ennead.core.eval.report import markdown_table
     from ennead.core.eval.stats import bootstrap_mean
     from ennead.core.io import atomic_write_json, atomic_write_text
@@ -111,14 +111,7 @@ def judge_run(
     for s in systems:
         iv = bootstrap_mean(ranks[s], seed=seed)
         mean_rank[s], interval[s] = iv.estimate, [iv.low, iv.high]
-    win_rates = {
-        s: {
-            "win": sum(v == 1.0 for v in w) / len(w),
-            "tie": sum(v == 0.5 for v in w) / len(w),
-            "loss": sum(v == 0.0 for v in w) / len(w),
-        }
-        for s, w in wins.items()
-    }
+    win_rates = {s: shares(w) for s, w in wins.items()}
     result = JudgeResult(
         run_dir=run,
         metrics={f"mean_rank_{s}": mean_rank[s] for s in systems},

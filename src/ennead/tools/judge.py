@@ -59,7 +59,7 @@ def judged_win_rate(
 ) -> WinRateResult:
     """ToolEval's win rate of ``candidate`` over ``reference`` on the tasks both ran; writes
     ``win_rate.json`` into the candidate's run folder."""
-    from ennead.core.eval.judge import PairItem, PairwiseJudge
+    from ennead.core.eval.judge import PairItem, PairwiseJudge, shares
     from ennead.core.io import atomic_write_json
 
     cand_dir, ref_dir = Path(candidate), Path(reference)
@@ -85,14 +85,11 @@ def judged_win_rate(
     outcomes = judge.compare(items)
     scores.update({t: o.score for t, o in zip(to_judge, outcomes, strict=True)})
     n = len(shared)
-    values = list(scores.values())
     res = WinRateResult(
         run_dir=cand_dir,
         tasks=n,
         judged=len(to_judge),
-        win=sum(v == 1.0 for v in values) / n,
-        tie=sum(v == 0.5 for v in values) / n,
-        loss=sum(v == 0.0 for v in values) / n,
+        **shares(list(scores.values())),
         unreadable=sum(o.unreadable for o in outcomes),
     )
     res.metrics = {"win": res.win, "tie": res.tie, "loss": res.loss}

@@ -200,13 +200,21 @@ class PairwiseJudge:
         return [(read_vote(r), r) for r in replies]
 
 
+def shares(scores: Sequence[float]) -> dict[str, float]:
+    """Win, tie and loss shares of per-item scores (1 win, 0.5 tie, 0 loss)."""
+    n = max(len(scores), 1)
+    return {
+        "win": sum(v == 1.0 for v in scores) / n,
+        "tie": sum(v == 0.5 for v in scores) / n,
+        "loss": sum(v == 0.0 for v in scores) / n,
+    }
+
+
 def win_rate(outcomes: Sequence[PairOutcome]) -> dict[str, float]:
     """Share of items a wins, b wins and ties; unreadable votes per item on average."""
     n = max(len(outcomes), 1)
     return {
-        "win": sum(o.score == 1.0 for o in outcomes) / n,
-        "loss": sum(o.score == 0.0 for o in outcomes) / n,
-        "tie": sum(o.score == 0.5 for o in outcomes) / n,
+        **shares([o.score for o in outcomes]),
         "unreadable_per_item": sum(o.unreadable for o in outcomes) / n,
         "items": float(len(outcomes)),
     }
